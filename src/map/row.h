@@ -1,0 +1,59 @@
+/*
+ * row.h — one JSON message → one RowBinary row of a table.
+ *
+ * The encoder scans the message's top-level object once, matches each
+ * member name against the schema's inserted columns (exact, case-sensitive
+ * name match; last occurrence wins for a repeated name), remembers each
+ * matched value as a span, and then writes the row column by column in the
+ * schema's order, converting each value straight from its JSON text into
+ * the column's RowBinary bytes. There is no per-row allocation: the spans
+ * live in an array owned by the encoder and reused for every row.
+ *
+ *   unknown member          ignored, counted in stats->unknown_fields
+ *   missing member          the column default (see schema.h), counted in
+ *                           stats->missing_fields
+ *   null into non-Nullable  the column default, counted in
+ *                           stats->null_defaults
+ *
+ * A message that is not a JSON object, or a value that cannot be converted,
+ * fails the whole row: the output buffer is rolled back to its length on
+ * entry, and err names the column and says what was expected and what was
+ * found ("column 'price' (Float64): expected a number, got an object").
+ * The caller adds topic/partition/offset.
+ */
+#ifndef CK_ROW_H
+#define CK_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "map/schema.h"
+
+struct ck_row_stats {
+	uint64_t unknown_fields;
+	uint64_t missing_fields;
+	uint64_t null_defaults;
+};
+
+struct ck_row_encoder;
+
+/*
+ * Creates an encoder for schema (borrowed; must outlive the encoder).
+ * Returns NULL on allocation failure. One encoder per thread.
+ */
+struct ck_row_encoder *ck_row_encoder_new(const struct ck_schema *schema);
+
+/* Frees an encoder; NULL is a no-op. */
+void ck_row_encoder_destroy(struct ck_row_encoder *enc);
+
+/*
+ * Appends the row for message [msg, msg+len) to out, adding to *stats.
+ * On error out->len is unchanged and stats are not updated.
+ */
+int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
+		       size_t len, struct ck_buf *out,
+		       struct ck_row_stats *stats, struct ck_err *err);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * schema.h — a target table as chute sees it: its columns, their parsed
+ * types, which ones an INSERT fills, and a name → column lookup.
+ *
+ * Built once per table at start-up from the server's DESCRIBE TABLE output.
+ * Every type is parsed then, so an unsupported type is refused at start-up
+ * with the column's name, never at row 1,000,000. After creation a schema is
+ * immutable and may be shared read-only by any number of threads.
+ *
+ * Columns that an INSERT must not or need not fill:
+ *   MATERIALIZED, ALIAS     never inserted (the server computes them).
+ *   DEFAULT expr            with RowBinaryWithDefaults (modern servers) the
+ *                           column is inserted and a missing field means
+ *                           "use the server's default"; on servers without
+ *                           that format the column is left out of the INSERT
+ *                           so the server computes it, and a message field of
+ *                           that name is ignored (logged once at start-up).
+ */
+#ifndef CK_SCHEMA_H
+#define CK_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+/* One row of DESCRIBE TABLE; borrowed strings, NUL-terminated. */
+struct ck_column_desc {
+	const char *name;
+	const char *type;         /* e.g. "Nullable(DateTime('UTC'))" */
+	const char *default_kind; /* "", "DEFAULT", "MATERIALIZED", "ALIAS" */
+	const char *default_expr; /* "" when default_kind is "" */
+};
+
+struct ck_schema_opts {
+	/* The server accepts FORMAT RowBinaryWithDefaults. */
+	bool with_defaults;
+};
+
+struct ck_schema;
+
+/*
+ * Builds a schema. Copies what it needs from cols. CK_ERR_UNSUPPORTED
+ * naming the column and type for a type chute cannot write, CK_ERR_SCHEMA if
+ * no column would be inserted. The caller owns *out.
+ */
+int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
+		  const struct ck_schema_opts *opts, struct ck_schema **out,
+		  struct ck_err *err);
+
+/* Frees a schema; NULL is a no-op. */
+void ck_schema_destroy(struct ck_schema *schema);
+
+/* "RowBinary" or "RowBinaryWithDefaults": the FORMAT of the INSERT. */
+const char *ck_schema_format(const struct ck_schema *schema);
+
+/* Number of columns the INSERT lists, in RowBinary order. */
+size_t ck_schema_insert_count(const struct ck_schema *schema);
+
+/* Name of the i-th inserted column (0 <= i < ck_schema_insert_count). */
+const char *ck_schema_insert_name(const struct ck_schema *schema, size_t i);
+
+/* Type text of the i-th inserted column, as the server wrote it. */
+const char *ck_schema_insert_type(const struct ck_schema *schema, size_t i);
+
+/*
+ * Names of DEFAULT columns left out of the INSERT (only on servers without
+ * RowBinaryWithDefaults), for the start-up warning. Returns the count; *names
+ * is borrowed.
+ */
+size_t ck_schema_skipped_defaults(const struct ck_schema *schema,
+				  const char *const **names);
+
+#endif
