@@ -116,7 +116,7 @@ int ck_cur_varint(struct ck_cur *cur, uint64_t *out, struct ck_err *err)
 int ck_cur_le(struct ck_cur *cur, size_t size, uint64_t *out,
 	      struct ck_err *err)
 {
-	struct ck_slice s;
+	struct ck_slice s = {NULL, 0};
 	uint64_t v = 0;
 	int rc = ck_cur_take(cur, size, &s, err);
 

@@ -1,0 +1,182 @@
+/*
+ * table.c — start-up probes: server version, capabilities, table schemas.
+ *
+ * DESCRIBE TABLE output (TabSeparated), one line per column:
+ *
+ *   FIELD  MEANING
+ *   0      name
+ *   1      type, as the server prints it
+ *   2      default kind: "", DEFAULT, MATERIALIZED, ALIAS (EPHEMERAL later)
+ *   3      default expression
+ *   4...   comment, codec, TTL (newer servers; ignored)
+ */
+#include "clickhouse/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+#define CH_DESCRIBE_MAX (4u << 20)
+#define CH_MAX_COLUMNS 4096
+
+size_t ck_ch_tsv_split(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *r = line, *w = line;
+
+	if (max == 0)
+		return 0;
+	fields[n++] = w;
+	for (; *r; r++) {
+		if (*r == '\t') {
+			*w++ = '\0';
+			if (n == max)
+				return n;
+			fields[n++] = w;
+			continue;
+		}
+		if (*r == '\\' && r[1]) {
+			r++;
+			switch (*r) {
+			case 't': *w++ = '\t'; break;
+			case 'n': *w++ = '\n'; break;
+			case 'r': *w++ = '\r'; break;
+			case 'b': *w++ = '\b'; break;
+			case 'f': *w++ = '\f'; break;
+			case '0': *w++ = '\0'; break;
+			default: *w++ = *r; break;
+			}
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	return n;
+}
+
+int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
+		struct ck_err *err)
+{
+	struct ck_buf out;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	ck_buf_init(&out, 4096);
+	rc = ck_ch_query(client, "SELECT version()", &out, err);
+	if (rc)
+		goto out;
+	snprintf(info->version, sizeof(info->version), "%.*s",
+		 (int)(out.len && out.data[out.len - 1] == '\n' ? out.len - 1
+								 : out.len),
+		 (const char *)out.data);
+	if (sscanf(info->version, "%d.%d", &info->major, &info->minor) != 2) {
+		rc = ck_err_set(err, CK_ERR_CLICKHOUSE,
+				"unexpected answer to SELECT version(): \"%s\"",
+				info->version);
+		goto out;
+	}
+	/*
+	 * Asking the server beats a version table: forks and backports
+	 * differ. An error (old servers lack the column) means "no".
+	 */
+	ck_buf_reset(&out);
+	if (ck_ch_query(client,
+			"SELECT count() FROM system.formats WHERE name = "
+			"'RowBinaryWithDefaults' AND is_input",
+			&out, NULL) == CK_OK)
+		info->row_binary_with_defaults = out.len > 0 && out.data[0] == '1';
+out:
+	ck_buf_free(&out);
+	return rc;
+}
+
+int ck_ch_describe(struct ck_ch_client *client, const char *database,
+		   const char *table, const struct ck_ch_server_info *info,
+		   struct ck_schema **out, struct ck_err *err)
+{
+	struct ck_column_desc *cols = NULL;
+	struct ck_schema_opts opts = {
+		.with_defaults = info->row_binary_with_defaults,
+	};
+	struct ck_buf sql, resp;
+	size_t ncols = 0;
+	char *line;
+	int rc;
+
+	ck_buf_init(&sql, 4096);
+	ck_buf_init(&resp, CH_DESCRIBE_MAX);
+	rc = ck_buf_printf(&sql, err, "DESCRIBE TABLE ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, database, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '.', err);
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, table, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " FORMAT TabSeparated");
+	if (rc)
+		goto out;
+	rc = ck_ch_query(client, (const char *)sql.data, &resp, err);
+	if (rc) {
+		int code = ck_ch_last_exception_code(client);
+		if (code == 60 || code == 81) /* UNKNOWN_TABLE, UNKNOWN_DATABASE */
+			rc = ck_err_set(err, CK_ERR_SCHEMA,
+					"table %s.%s does not exist (create it "
+					"first; chute inserts into existing "
+					"tables)",
+					database, table);
+		else
+			ck_err_prefix(err, "cannot describe table %s.%s: ",
+				      database, table);
+		goto out;
+	}
+	rc = ck_buf_put_u8(&resp, '\0', err);
+	if (rc)
+		goto out;
+	cols = calloc(CH_MAX_COLUMNS, sizeof(*cols));
+	if (!cols) {
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	line = (char *)resp.data;
+	while (*line) {
+		char *nl = strchr(line, '\n');
+		char *fields[5];
+		size_t nf;
+
+		if (nl)
+			*nl = '\0';
+		nf = ck_ch_tsv_split(line, fields, 5);
+		if (nf < 2) {
+			rc = ck_err_set(err, CK_ERR_CLICKHOUSE,
+					"unexpected DESCRIBE TABLE output for "
+					"%s.%s",
+					database, table);
+			goto out;
+		}
+		if (ncols == CH_MAX_COLUMNS) {
+			rc = ck_err_set(err, CK_ERR_SCHEMA,
+					"table %s.%s has more than %u columns",
+					database, table, CH_MAX_COLUMNS);
+			goto out;
+		}
+		cols[ncols].name = fields[0];
+		cols[ncols].type = fields[1];
+		cols[ncols].default_kind = nf > 2 ? fields[2] : "";
+		cols[ncols].default_expr = nf > 3 ? fields[3] : "";
+		ncols++;
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	rc = ck_schema_new(cols, ncols, &opts, out, err);
+	if (rc)
+		ck_err_prefix(err, "table %s.%s: ", database, table);
+out:
+	free(cols);
+	ck_buf_free(&sql);
+	ck_buf_free(&resp);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * table.h — what chute learns from the server at start-up: its version and
+ * capabilities (probed once, so only features it has are used) and the
+ * schema of each target table.
+ */
+#ifndef CK_CLICKHOUSE_TABLE_H
+#define CK_CLICKHOUSE_TABLE_H
+
+#include <stdbool.h>
+
+#include "clickhouse/client.h"
+#include "common/err.h"
+#include "map/schema.h"
+
+struct ck_ch_server_info {
+	char version[64];
+	int major;
+	int minor;
+	/* FORMAT RowBinaryWithDefaults exists (23.x and later). */
+	bool row_binary_with_defaults;
+};
+
+/*
+ * Asks the server for its version and capabilities. A failure here is how
+ * an unreachable or misconfigured server is reported at start-up.
+ */
+int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
+		struct ck_err *err);
+
+/*
+ * Reads DESCRIBE TABLE `database`.`table` and builds its schema (the caller
+ * owns *out). CK_ERR_SCHEMA naming the table when it does not exist;
+ * CK_ERR_UNSUPPORTED naming the column for a type chute cannot write.
+ */
+int ck_ch_describe(struct ck_ch_client *client, const char *database,
+		   const char *table, const struct ck_ch_server_info *info,
+		   struct ck_schema **out, struct ck_err *err);
+
+/*
+ * Splits one line of TabSeparated output into at most max fields, unescaping
+ * each in place (\t \n \\ \' \0 ...). Returns the number of fields. Exposed
+ * for tests.
+ */
+size_t ck_ch_tsv_split(char *line, char **fields, size_t max);
+
+#endif

@@ -1,0 +1,909 @@
+/*
+ * config.c — YAML → struct ck_config, with ${ENV} expansion and one-line
+ * errors that name the file, line, column and dotted key.
+ *
+ * libyaml loads the whole file into a node tree (the file is small and read
+ * once), then a walker checks each mapping against the keys chute knows and
+ * converts each scalar. Scalars are all strings to libyaml; the walker
+ * decides what a value means from the key, so `max_rows: "1000"` and
+ * `max_rows: 1000` are the same. A plain `~`, `null` or empty scalar means
+ * "not set".
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/buf.h"
+
+#define CONFIG_MAX_BYTES (1u << 20)
+
+struct walk {
+	yaml_document_t *doc;
+	const char *name;
+	struct ck_err *err;
+};
+
+static int walk_error(struct walk *w, const yaml_node_t *node,
+		      const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int walk_error(struct walk *w, const yaml_node_t *node,
+		      const char *path, const char *fmt, ...)
+{
+	char msg[CK_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (node)
+		return ck_err_set(w->err, CK_ERR_CONFIG, "%s:%zu:%zu: %s: %s",
+				  w->name, node->start_mark.line + 1,
+				  node->start_mark.column + 1, path, msg);
+	return ck_err_set(w->err, CK_ERR_CONFIG, "%s: %s: %s", w->name, path,
+			  msg);
+}
+
+static void join_path(char *out, size_t size, const char *prefix,
+		      const char *key)
+{
+	if (prefix[0])
+		snprintf(out, size, "%s.%s", prefix, key);
+	else
+		snprintf(out, size, "%s", key);
+}
+
+static bool scalar_is_null(const yaml_node_t *node)
+{
+	const char *v = (const char *)node->data.scalar.value;
+
+	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return node->data.scalar.length == 0 || strcmp(v, "~") == 0 ||
+	       strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+	       strcmp(v, "NULL") == 0;
+}
+
+/* Returns the value node of key in map, or NULL. */
+static yaml_node_t *map_get(struct walk *w, yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(w->doc, pair->value);
+	}
+	return NULL;
+}
+
+/* Rejects keys not in allowed (NULL-terminated) and repeated keys. */
+static int map_check_keys(struct walk *w, yaml_node_t *map, const char *path,
+			  const char *const *allowed)
+{
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		char full[256], list[512];
+		size_t n = 0;
+		bool known = false;
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return walk_error(w, k, path[0] ? path : "(top level)",
+					  "keys must be plain strings");
+		const char *key = (const char *)k->data.scalar.value;
+		join_path(full, sizeof(full), path, key);
+		for (const yaml_node_pair_t *prev =
+			     map->data.mapping.pairs.start;
+		     prev < pair; prev++) {
+			yaml_node_t *pk =
+				yaml_document_get_node(w->doc, prev->key);
+			if (pk && pk->type == YAML_SCALAR_NODE &&
+			    strcmp((const char *)pk->data.scalar.value,
+				   key) == 0)
+				return walk_error(w, k, full,
+						  "key appears twice");
+		}
+		list[0] = '\0';
+		for (const char *const *a = allowed; *a; a++) {
+			if (strcmp(*a, key) == 0)
+				known = true;
+			int m = snprintf(list + n, sizeof(list) - n, "%s%s",
+					 a == allowed ? "" : ", ", *a);
+			if (m > 0 && (size_t)m < sizeof(list) - n)
+				n += (size_t)m;
+		}
+		if (!known)
+			return walk_error(w, k, full,
+					  "unknown key (expected one of: %s)",
+					  list);
+	}
+	return CK_OK;
+}
+
+/*
+ * Expands ${NAME}, ${NAME:-default} and $$ in text. The result is
+ * malloc'd into *out.
+ */
+static int expand_env(struct walk *w, const yaml_node_t *node,
+		      const char *path, const char *text, char **out)
+{
+	struct ck_buf buf;
+	const char *p = text;
+	int rc = CK_OK;
+
+	ck_buf_init(&buf, CONFIG_MAX_BYTES);
+	while (*p) {
+		if (p[0] == '$' && p[1] == '$') {
+			rc = ck_buf_put_u8(&buf, '$', w->err);
+			p += 2;
+		} else if (p[0] == '$' && p[1] == '{') {
+			const char *close = strchr(p + 2, '}');
+			const char *dflt = NULL, *value;
+			char name[256];
+			size_t nlen;
+
+			if (!close) {
+				rc = walk_error(w, node, path,
+						"unterminated ${...} reference");
+				goto out;
+			}
+			nlen = (size_t)(close - (p + 2));
+			for (size_t i = 0; i + 1 < nlen; i++) {
+				if (p[2 + i] == ':' && p[3 + i] == '-') {
+					dflt = p + 4 + i;
+					nlen = i;
+					break;
+				}
+			}
+			if (nlen == 0 || nlen >= sizeof(name)) {
+				rc = walk_error(w, node, path,
+						"bad ${...} reference: expected "
+						"${NAME} or ${NAME:-default}");
+				goto out;
+			}
+			memcpy(name, p + 2, nlen);
+			name[nlen] = '\0';
+			for (size_t i = 0; i < nlen; i++) {
+				char c = name[i];
+				if (!(c == '_' || (c >= 'A' && c <= 'Z') ||
+				      (c >= 'a' && c <= 'z') ||
+				      (i > 0 && c >= '0' && c <= '9'))) {
+					rc = walk_error(
+						w, node, path,
+						"bad environment variable name "
+						"\"%s\" in ${...}",
+						name);
+					goto out;
+				}
+			}
+			value = getenv(name);
+			if (value && value[0]) {
+				rc = ck_buf_append(&buf, value, strlen(value),
+						   w->err);
+			} else if (dflt) {
+				rc = ck_buf_append(&buf, dflt,
+						   (size_t)(close - dflt),
+						   w->err);
+			} else {
+				rc = walk_error(w, node, path,
+						"environment variable %s is "
+						"not set (use ${%s:-default} "
+						"for an optional value)",
+						name, name);
+				goto out;
+			}
+			p = close + 1;
+		} else {
+			rc = ck_buf_put_u8(&buf, (uint8_t)*p, w->err);
+			p++;
+		}
+		if (rc)
+			goto out;
+	}
+	rc = ck_buf_put_u8(&buf, '\0', w->err);
+	if (rc)
+		goto out;
+	*out = (char *)buf.data;
+	return CK_OK;
+out:
+	ck_buf_free(&buf);
+	if (rc == CK_ERR_LIMIT || rc == CK_ERR_NOMEM)
+		return walk_error(w, node, path, "value too large");
+	return rc;
+}
+
+/*
+ * Fetches key from map as an expanded string. *out stays untouched when
+ * the key is absent or null; a required key then is an error.
+ */
+static int get_string(struct walk *w, yaml_node_t *map, const char *prefix,
+		      const char *key, bool required, const char *expected,
+		      char **out)
+{
+	yaml_node_t *node = map_get(w, map, key);
+	char path[256];
+	char *value = NULL;
+	int rc;
+
+	join_path(path, sizeof(path), prefix, key);
+	if (!node || (node->type == YAML_SCALAR_NODE && scalar_is_null(node))) {
+		if (required)
+			return walk_error(w, node ? node : NULL, path,
+					  "required key is missing (expected "
+					  "%s)",
+					  expected);
+		return CK_OK;
+	}
+	if (node->type != YAML_SCALAR_NODE)
+		return walk_error(w, node, path, "expected %s, got a %s",
+				  expected,
+				  node->type == YAML_MAPPING_NODE ? "mapping"
+								  : "list");
+	rc = expand_env(w, node, path, (const char *)node->data.scalar.value,
+			&value);
+	if (rc)
+		return rc;
+	if (required && value[0] == '\0') {
+		free(value);
+		return walk_error(w, node, path, "expected %s, got an empty "
+				  "value", expected);
+	}
+	free(*out);
+	*out = value;
+	return CK_OK;
+}
+
+typedef bool (*value_parser)(const char *text, void *out);
+
+/* Fetches key and converts it with parse; absent keys keep *out. */
+static int get_value(struct walk *w, yaml_node_t *map, const char *prefix,
+		     const char *key, const char *expected, value_parser parse,
+		     void *out)
+{
+	char *text = NULL;
+	char path[256];
+	int rc = get_string(w, map, prefix, key, false, expected, &text);
+
+	if (rc || !text)
+		return rc;
+	join_path(path, sizeof(path), prefix, key);
+	if (!parse(text, out))
+		rc = walk_error(w, map_get(w, map, key), path,
+				"expected %s, got \"%s\"", expected, text);
+	free(text);
+	return rc;
+}
+
+bool ck_config_parse_size(const char *text, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{"", 1},
+		{"B", 1},
+		{"KB", 1000},
+		{"MB", 1000 * 1000},
+		{"GB", 1000 * 1000 * 1000},
+		{"KiB", 1024},
+		{"MiB", 1024 * 1024},
+		{"GiB", 1024 * 1024 * 1024},
+	};
+	uint64_t v = 0;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return false;
+			*out = v * units[i].mult;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ck_config_parse_duration_ms(const char *text, int64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		double mult;
+	} units[] = {
+		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+	};
+	const char *p = text;
+	double whole = 0, frac = 0, scale = 1;
+	bool digits = false;
+
+	while (*p >= '0' && *p <= '9') {
+		whole = whole * 10 + (*p++ - '0');
+		digits = true;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			frac = frac * 10 + (*p++ - '0');
+			scale *= 10;
+			digits = true;
+		}
+	}
+	if (!digits)
+		return false;
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].suffix) == 0) {
+			double ms = (whole + frac / scale) * units[i].mult;
+			if (ms > 1e15)
+				return false;
+			*out = (int64_t)(ms + 0.5);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_duration_cb(const char *text, void *out)
+{
+	return ck_config_parse_duration_ms(text, out);
+}
+
+static bool parse_positive_size_cb(const char *text, void *out)
+{
+	uint64_t v;
+	if (!ck_config_parse_size(text, &v) || v == 0)
+		return false;
+	*(uint64_t *)out = v;
+	return true;
+}
+
+static bool parse_positive_duration_cb(const char *text, void *out)
+{
+	int64_t v;
+	if (!ck_config_parse_duration_ms(text, &v) || v <= 0)
+		return false;
+	*(int64_t *)out = v;
+	return true;
+}
+
+static bool parse_workers_cb(const char *text, void *out)
+{
+	uint64_t v;
+	if (!ck_config_parse_size(text, &v) || strpbrk(text, "BKMGi ") ||
+	    v < 1 || v > 64)
+		return false;
+	*(int *)out = (int)v;
+	return true;
+}
+
+static bool parse_rows_cb(const char *text, void *out)
+{
+	uint64_t v;
+	if (!ck_config_parse_size(text, &v) || strpbrk(text, "BKMGi ") ||
+	    v < 1 || v > 100000000)
+		return false;
+	*(uint64_t *)out = v;
+	return true;
+}
+
+static bool parse_log_level_cb(const char *text, void *out)
+{
+	return ck_log_level_parse(text, out);
+}
+
+static yaml_node_t *get_mapping(struct walk *w, yaml_node_t *map,
+				const char *prefix, const char *key,
+				int *rc)
+{
+	yaml_node_t *node = map_get(w, map, key);
+	char path[256];
+
+	*rc = CK_OK;
+	if (!node ||
+	    (node->type == YAML_SCALAR_NODE && scalar_is_null(node)))
+		return NULL;
+	if (node->type != YAML_MAPPING_NODE) {
+		join_path(path, sizeof(path), prefix, key);
+		*rc = walk_error(w, node, path, "expected a mapping of keys");
+		return NULL;
+	}
+	return node;
+}
+
+static int walk_batch(struct walk *w, yaml_node_t *map, const char *path,
+		      struct ck_batch_policy *batch)
+{
+	static const char *const keys[] = {"max_rows", "max_bytes", "max_wait",
+					   NULL};
+	int rc = map_check_keys(w, map, path, keys);
+
+	if (!rc)
+		rc = get_value(w, map, path, "max_rows",
+			       "a row count between 1 and 100000000",
+			       parse_rows_cb, &batch->max_rows);
+	if (!rc)
+		rc = get_value(w, map, path, "max_bytes",
+			       "a size such as 16MiB or 1000000",
+			       parse_positive_size_cb, &batch->max_bytes);
+	if (!rc)
+		rc = get_value(w, map, path, "max_wait",
+			       "a duration such as 500ms or 2s",
+			       parse_positive_duration_cb, &batch->max_wait_ms);
+	if (!rc && batch->max_bytes > (1ull << 30))
+		rc = walk_error(w, map_get(w, map, "max_bytes"), path,
+				"max_bytes must be at most 1GiB");
+	return rc;
+}
+
+/* Properties chute sets itself; letting users override them breaks delivery. */
+static const char *const owned_properties[][2] = {
+	{"enable.auto.commit", "chute commits offsets only after ClickHouse "
+			       "acknowledged the rows"},
+	{"enable.auto.offset.store", "chute stores offsets itself"},
+	{"group.id", "use kafka.group_id"},
+	{"bootstrap.servers", "use kafka.bootstrap_servers"},
+	{"metadata.broker.list", "use kafka.bootstrap_servers"},
+	{"auto.offset.reset", "use kafka.auto_offset_reset"},
+	{"enable.partition.eof", "chute does not use partition EOF events"},
+};
+
+static int walk_kafka_properties(struct walk *w, yaml_node_t *map,
+				 struct ck_config *config)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top -
+			    map->data.mapping.pairs.start);
+	rd_kafka_conf_t *probe = rd_kafka_conf_new();
+	int rc = CK_OK;
+
+	config->kafka.properties = calloc(n ? n : 1, sizeof(struct ck_config_kv));
+	if (!config->kafka.properties || !probe) {
+		rc = ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		struct ck_config_kv *kv =
+			&config->kafka.properties[config->kafka.nproperties];
+		char path[256], errstr[256];
+		const char *key;
+
+		if (!k || k->type != YAML_SCALAR_NODE) {
+			rc = walk_error(w, k, "kafka.properties",
+					"keys must be plain strings");
+			goto out;
+		}
+		key = (const char *)k->data.scalar.value;
+		join_path(path, sizeof(path), "kafka.properties", key);
+		for (size_t i = 0; i < sizeof(owned_properties) /
+					       sizeof(owned_properties[0]);
+		     i++) {
+			if (strcmp(key, owned_properties[i][0]) == 0) {
+				rc = walk_error(w, k, path,
+						"chute sets this property "
+						"itself (%s)",
+						owned_properties[i][1]);
+				goto out;
+			}
+		}
+		if (!v || v->type != YAML_SCALAR_NODE) {
+			rc = walk_error(w, v ? v : k, path,
+					"expected a scalar value");
+			goto out;
+		}
+		kv->key = strdup(key);
+		if (!kv->key) {
+			rc = ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		config->kafka.nproperties++;
+		rc = expand_env(w, v, path,
+				(const char *)v->data.scalar.value,
+				&kv->value);
+		if (rc)
+			goto out;
+		if (rd_kafka_conf_set(probe, kv->key, kv->value, errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			rc = walk_error(w, k, path, "librdkafka rejects it: %s",
+					errstr);
+			goto out;
+		}
+	}
+out:
+	if (probe)
+		rd_kafka_conf_destroy(probe);
+	return rc;
+}
+
+static int walk_kafka(struct walk *w, yaml_node_t *map,
+		      struct ck_config *config)
+{
+	static const char *const keys[] = {"bootstrap_servers",
+					   "group_id",
+					   "auto_offset_reset",
+					   "startup_timeout",
+					   "properties",
+					   NULL};
+	yaml_node_t *props;
+	int rc = map_check_keys(w, map, "kafka", keys);
+
+	if (!rc)
+		rc = get_string(w, map, "kafka", "bootstrap_servers", true,
+				"a list of brokers such as host1:9092,host2:9092",
+				&config->kafka.bootstrap_servers);
+	if (!rc)
+		rc = get_string(w, map, "kafka", "group_id", true,
+				"a consumer group name",
+				&config->kafka.group_id);
+	if (!rc)
+		rc = get_string(w, map, "kafka", "auto_offset_reset", true,
+				"earliest, latest or error",
+				&config->kafka.auto_offset_reset);
+	if (!rc && strcmp(config->kafka.auto_offset_reset, "earliest") != 0 &&
+	    strcmp(config->kafka.auto_offset_reset, "latest") != 0 &&
+	    strcmp(config->kafka.auto_offset_reset, "error") != 0)
+		rc = walk_error(w, map_get(w, map, "auto_offset_reset"),
+				"kafka.auto_offset_reset",
+				"expected earliest, latest or error, got \"%s\"",
+				config->kafka.auto_offset_reset);
+	if (!rc)
+		rc = get_value(w, map, "kafka", "startup_timeout",
+			       "a duration such as 10s",
+			       parse_positive_duration_cb,
+			       &config->kafka.startup_timeout_ms);
+	if (!rc && (props = get_mapping(w, map, "kafka", "properties", &rc)))
+		rc = walk_kafka_properties(w, props, config);
+	return rc;
+}
+
+static int walk_clickhouse(struct walk *w, yaml_node_t *map,
+			   struct ck_config *config)
+{
+	static const char *const keys[] = {
+		"url",	    "database",	       "user",		 "password",
+		"timeout", "connect_timeout", "insert_workers", NULL};
+	int rc = map_check_keys(w, map, "clickhouse", keys);
+
+	if (!rc)
+		rc = get_string(w, map, "clickhouse", "url", true,
+				"an http:// or https:// URL",
+				&config->clickhouse.url);
+	if (!rc && strncmp(config->clickhouse.url, "http://", 7) != 0 &&
+	    strncmp(config->clickhouse.url, "https://", 8) != 0)
+		rc = walk_error(w, map_get(w, map, "url"), "clickhouse.url",
+				"expected an http:// or https:// URL, got \"%s\"",
+				config->clickhouse.url);
+	if (!rc)
+		rc = get_string(w, map, "clickhouse", "database", false,
+				"a database name", &config->clickhouse.database);
+	if (!rc)
+		rc = get_string(w, map, "clickhouse", "user", false,
+				"a user name", &config->clickhouse.user);
+	if (!rc)
+		rc = get_string(w, map, "clickhouse", "password", false,
+				"a password", &config->clickhouse.password);
+	if (!rc)
+		rc = get_value(w, map, "clickhouse", "timeout",
+			       "a duration such as 60s",
+			       parse_positive_duration_cb,
+			       &config->clickhouse.request_timeout_ms);
+	if (!rc)
+		rc = get_value(w, map, "clickhouse", "connect_timeout",
+			       "a duration such as 5s",
+			       parse_positive_duration_cb,
+			       &config->clickhouse.connect_timeout_ms);
+	if (!rc)
+		rc = get_value(w, map, "clickhouse", "insert_workers",
+			       "a number of threads between 1 and 64",
+			       parse_workers_cb,
+			       &config->clickhouse.insert_workers);
+	return rc;
+}
+
+static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
+		      struct ck_config_route *route,
+		      const struct ck_config *config)
+{
+	static const char *const keys[] = {"topic", "table", "format", "batch",
+					   NULL};
+	char *format = NULL;
+	char sub[256];
+	yaml_node_t *batch;
+	int rc = map_check_keys(w, map, path, keys);
+
+	route->batch = config->batch;
+	route->format = CK_FORMAT_JSON;
+	if (!rc)
+		rc = get_string(w, map, path, "topic", true, "a topic name",
+				&route->topic);
+	if (!rc)
+		rc = get_string(w, map, path, "table", true,
+				"a table name in clickhouse.database",
+				&route->table);
+	if (!rc)
+		rc = get_string(w, map, path, "format", false, "json", &format);
+	if (!rc && format && strcmp(format, "json") != 0) {
+		join_path(sub, sizeof(sub), path, "format");
+		rc = walk_error(w, map_get(w, map, "format"), sub,
+				"expected json, got \"%s\"", format);
+	}
+	join_path(sub, sizeof(sub), path, "batch");
+	if (!rc && (batch = get_mapping(w, map, path, "batch", &rc)))
+		rc = walk_batch(w, batch, sub, &route->batch);
+	free(format);
+	return rc;
+}
+
+static int walk_routes(struct walk *w, yaml_node_t *root,
+		       struct ck_config *config)
+{
+	yaml_node_t *list = map_get(w, root, "topics");
+	size_t n;
+	int rc;
+
+	if (!list)
+		return walk_error(w, NULL, "topics",
+				  "required key is missing (expected a list of "
+				  "{topic, table} entries)");
+	if (list->type != YAML_SEQUENCE_NODE)
+		return walk_error(w, list, "topics",
+				  "expected a list of {topic, table} entries");
+	n = (size_t)(list->data.sequence.items.top -
+		     list->data.sequence.items.start);
+	if (n == 0)
+		return walk_error(w, list, "topics",
+				  "expected at least one {topic, table} entry");
+	config->routes = calloc(n, sizeof(*config->routes));
+	if (!config->routes)
+		return ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(
+			w->doc, list->data.sequence.items.start[i]);
+		char path[64];
+
+		snprintf(path, sizeof(path), "topics[%zu]", i);
+		if (!item || item->type != YAML_MAPPING_NODE)
+			return walk_error(w, item, path,
+					  "expected a mapping with topic and "
+					  "table");
+		config->nroutes++;
+		rc = walk_route(w, item, path, &config->routes[i], config);
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(config->routes[j].topic,
+				   config->routes[i].topic) == 0)
+				return walk_error(
+					w, item, path,
+					"topic \"%s\" is already routed by "
+					"topics[%zu]",
+					config->routes[i].topic, j);
+		}
+	}
+	return CK_OK;
+}
+
+static int walk_root(struct walk *w, yaml_node_t *root,
+		     struct ck_config *config)
+{
+	static const char *const keys[] = {
+		"kafka",     "clickhouse",	 "batch",	   "retry",
+		"topics",    "shutdown_timeout", "stats_interval", "log_level",
+		NULL};
+	yaml_node_t *node;
+	int rc;
+
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return walk_error(w, root, "(top level)",
+				  "expected a mapping with kafka, clickhouse "
+				  "and topics");
+	rc = map_check_keys(w, root, "", keys);
+	if (rc)
+		return rc;
+
+	node = map_get(w, root, "kafka");
+	if (!node || node->type != YAML_MAPPING_NODE)
+		return walk_error(w, node, "kafka",
+				  node ? "expected a mapping of keys"
+				       : "required section is missing");
+	rc = walk_kafka(w, node, config);
+	if (rc)
+		return rc;
+	node = map_get(w, root, "clickhouse");
+	if (!node || node->type != YAML_MAPPING_NODE)
+		return walk_error(w, node, "clickhouse",
+				  node ? "expected a mapping of keys"
+				       : "required section is missing");
+	rc = walk_clickhouse(w, node, config);
+	if (!rc && (node = get_mapping(w, root, "", "batch", &rc)))
+		rc = walk_batch(w, node, "batch", &config->batch);
+	if (!rc && (node = get_mapping(w, root, "", "retry", &rc))) {
+		static const char *const retry_keys[] = {
+			"initial_backoff", "max_backoff", NULL};
+		rc = map_check_keys(w, node, "retry", retry_keys);
+		if (!rc)
+			rc = get_value(w, node, "retry", "initial_backoff",
+				       "a duration such as 100ms",
+				       parse_positive_duration_cb,
+				       &config->retry.initial_backoff_ms);
+		if (!rc)
+			rc = get_value(w, node, "retry", "max_backoff",
+				       "a duration such as 30s",
+				       parse_positive_duration_cb,
+				       &config->retry.max_backoff_ms);
+		if (!rc &&
+		    config->retry.max_backoff_ms <
+			    config->retry.initial_backoff_ms)
+			rc = walk_error(w, map_get(w, node, "max_backoff"),
+					"retry.max_backoff",
+					"must not be less than "
+					"retry.initial_backoff");
+	}
+	if (!rc)
+		rc = get_value(w, root, "", "shutdown_timeout",
+			       "a duration such as 30s", parse_duration_cb,
+			       &config->shutdown_timeout_ms);
+	if (!rc)
+		rc = get_value(w, root, "", "stats_interval",
+			       "a duration such as 30s (0s disables)",
+			       parse_duration_cb, &config->stats_interval_ms);
+	if (!rc)
+		rc = get_value(w, root, "", "log_level",
+			       "debug, info, warn or error", parse_log_level_cb,
+			       &config->log_level);
+	/* Routes last: they inherit the top-level batch policy. */
+	if (!rc)
+		rc = walk_routes(w, root, config);
+	return rc;
+}
+
+static void config_set_defaults(struct ck_config *config)
+{
+	config->kafka.startup_timeout_ms = 10000;
+	config->clickhouse.connect_timeout_ms = 5000;
+	config->clickhouse.request_timeout_ms = 60000;
+	config->clickhouse.insert_workers = 2;
+	config->batch.max_rows = 100000;
+	config->batch.max_bytes = 16u << 20;
+	config->batch.max_wait_ms = 1000;
+	config->retry.initial_backoff_ms = 100;
+	config->retry.max_backoff_ms = 30000;
+	config->shutdown_timeout_ms = 30000;
+	config->stats_interval_ms = 30000;
+	config->log_level = CK_LOG_INFO;
+}
+
+static int config_finish(struct ck_config *config, struct ck_err *err)
+{
+	if (!config->clickhouse.database)
+		config->clickhouse.database = strdup("default");
+	if (!config->clickhouse.user)
+		config->clickhouse.user = strdup("default");
+	if (!config->clickhouse.password)
+		config->clickhouse.password = strdup("");
+	if (!config->clickhouse.database || !config->clickhouse.user ||
+	    !config->clickhouse.password)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	return CK_OK;
+}
+
+int ck_config_load_string(const char *text, size_t len, const char *name,
+			  struct ck_config **out, struct ck_err *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ck_config *config = NULL;
+	struct walk w = {&doc, name, err};
+	bool have_doc = false;
+	int rc;
+
+	if (!yaml_parser_initialize(&parser))
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = ck_err_set(err, CK_ERR_CONFIG, "%s:%zu:%zu: invalid YAML: %s",
+				name, parser.problem_mark.line + 1,
+				parser.problem_mark.column + 1,
+				parser.problem ? parser.problem : "parse error");
+		goto out;
+	}
+	have_doc = true;
+	config = calloc(1, sizeof(*config));
+	if (!config || !(config->path = strdup(name))) {
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	config_set_defaults(config);
+	rc = walk_root(&w, yaml_document_get_root_node(&doc), config);
+	if (!rc)
+		rc = config_finish(config, err);
+out:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc) {
+		ck_config_destroy(config);
+		return rc;
+	}
+	*out = config;
+	return CK_OK;
+}
+
+int ck_config_load_file(const char *path, struct ck_config **out,
+			struct ck_err *err)
+{
+	struct ck_buf buf;
+	char chunk[8192];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = CK_OK;
+
+	if (!f)
+		return ck_err_set(err, CK_ERR_IO, "cannot open config file %s: %s",
+				  path, strerror(errno));
+	ck_buf_init(&buf, CONFIG_MAX_BYTES);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		rc = ck_buf_append(&buf, chunk, n, err);
+		if (rc) {
+			rc = ck_err_set(err, CK_ERR_CONFIG,
+					"%s: config file larger than %u bytes",
+					path, CONFIG_MAX_BYTES);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = ck_err_set(err, CK_ERR_IO, "cannot read config file %s: %s",
+				path, strerror(errno));
+		goto out;
+	}
+	rc = ck_config_load_string(buf.len ? (const char *)buf.data : "",
+				   buf.len, path, out, err);
+out:
+	fclose(f);
+	ck_buf_free(&buf);
+	return rc;
+}
+
+void ck_config_destroy(struct ck_config *config)
+{
+	if (!config)
+		return;
+	free(config->path);
+	free(config->kafka.bootstrap_servers);
+	free(config->kafka.group_id);
+	free(config->kafka.auto_offset_reset);
+	for (size_t i = 0; i < config->kafka.nproperties; i++) {
+		free(config->kafka.properties[i].key);
+		free(config->kafka.properties[i].value);
+	}
+	free(config->kafka.properties);
+	free(config->clickhouse.url);
+	free(config->clickhouse.database);
+	free(config->clickhouse.user);
+	free(config->clickhouse.password);
+	for (size_t i = 0; i < config->nroutes; i++) {
+		free(config->routes[i].topic);
+		free(config->routes[i].table);
+	}
+	free(config->routes);
+	free(config);
+}

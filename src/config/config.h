@@ -1,0 +1,116 @@
+/*
+ * config.h — chute's YAML configuration, loaded and validated in one go.
+ *
+ * The file is read with libyaml into a document tree, ${ENV} references in
+ * scalar values are expanded (${NAME}, ${NAME:-default}; "$$" is a literal
+ * "$"), and every key is checked against what chute knows. Any problem is a
+ * CK_ERR_CONFIG whose message is one line naming the file, line, the dotted
+ * key and what was expected:
+ *
+ *   chute.yaml:7:22: batch.max_wait: expected a duration such as 500ms or 2s,
+ *   got "fast"
+ *
+ * Unknown keys are errors too, so a typo never silently falls back to a
+ * default. The result is a plain immutable struct, read by every stage.
+ * See docs/configuration.md for the reference.
+ */
+#ifndef CK_CONFIG_H
+#define CK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+/* A key/value pair passed through (librdkafka properties). */
+struct ck_config_kv {
+	char *key;
+	char *value;
+};
+
+/* When a batch is closed and handed to an inserter. */
+struct ck_batch_policy {
+	uint64_t max_rows;
+	uint64_t max_bytes;
+	int64_t max_wait_ms;
+};
+
+enum ck_format {
+	CK_FORMAT_JSON,
+};
+
+/* One topic routed to one table. */
+struct ck_config_route {
+	char *topic;
+	char *table;       /* table name, without database */
+	enum ck_format format;
+	struct ck_batch_policy batch;
+};
+
+struct ck_config {
+	char *path; /* file the config came from, for messages */
+
+	struct {
+		char *bootstrap_servers;
+		char *group_id;
+		char *auto_offset_reset; /* earliest | latest | error */
+		int64_t startup_timeout_ms;
+		struct ck_config_kv *properties;
+		size_t nproperties;
+	} kafka;
+
+	struct {
+		char *url;
+		char *database;
+		char *user;
+		char *password;
+		int64_t connect_timeout_ms;
+		int64_t request_timeout_ms;
+		int insert_workers;
+	} clickhouse;
+
+	struct ck_batch_policy batch; /* defaults for routes */
+
+	struct {
+		int64_t initial_backoff_ms;
+		int64_t max_backoff_ms;
+	} retry;
+
+	struct ck_config_route *routes;
+	size_t nroutes;
+
+	int64_t shutdown_timeout_ms;
+	int64_t stats_interval_ms;
+	enum ck_log_level log_level;
+};
+
+/*
+ * Loads and validates the file at path. On success the caller owns *out
+ * (free with ck_config_destroy). On failure err->msg is the one-line
+ * message and the code is CK_ERR_CONFIG (CK_ERR_IO if the file is
+ * unreadable).
+ */
+int ck_config_load_file(const char *path, struct ck_config **out,
+			struct ck_err *err);
+
+/*
+ * Same for YAML text in memory; name stands for the file in messages.
+ * text need not be NUL-terminated.
+ */
+int ck_config_load_string(const char *text, size_t len, const char *name,
+			  struct ck_config **out, struct ck_err *err);
+
+/* Frees a config; NULL is a no-op. */
+void ck_config_destroy(struct ck_config *config);
+
+/*
+ * Parses a size such as "16MiB", "512KiB", "1GB", "100000" (bytes).
+ * Parses a duration such as "500ms", "2s", "1.5s", "5m", "1h".
+ * Exposed for tests. Return false if malformed or out of range.
+ */
+bool ck_config_parse_size(const char *text, uint64_t *out);
+bool ck_config_parse_duration_ms(const char *text, int64_t *out);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * consumer.c — librdkafka consumer set-up, start-up checks and the
+ * rebalance callback. See consumer.h.
+ */
+#include "consume/consumer.h"
+
+#include <string.h>
+
+#include "common/log.h"
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	const struct ck_consumer_hooks *hooks = opaque;
+	bool cooperative =
+		strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		hooks->assigned(hooks->arg, parts);
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			rerr = rd_kafka_assign(rk, parts);
+	} else if (code == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+		hooks->revoked(hooks->arg, parts, rd_kafka_assignment_lost(rk));
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			rerr = rd_kafka_assign(rk, NULL);
+	} else {
+		ck_log_error("kafka: rebalance failed: %s",
+			     rd_kafka_err2str(code));
+		hooks->revoked(hooks->arg, parts, true);
+		rerr = rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		ck_log_error("kafka: applying the assignment failed: %s",
+			     rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (rerr) {
+		ck_log_error("kafka: applying the assignment failed: %s",
+			     rd_kafka_err2str(rerr));
+	}
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	enum ck_log_level ours = level <= 3   ? CK_LOG_ERROR
+				 : level <= 4 ? CK_LOG_WARN
+				 : level <= 6 ? CK_LOG_INFO
+					      : CK_LOG_DEBUG;
+	(void)rk;
+	ck_log(ours, "kafka: %s: %s", fac, buf);
+}
+
+static void on_error(rd_kafka_t *rk, int code, const char *reason,
+		     void *opaque)
+{
+	(void)opaque;
+	(void)rk;
+	if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+	    code == RD_KAFKA_RESP_ERR__TRANSPORT)
+		ck_log_warn("kafka: %s (retrying)", reason);
+	else
+		ck_log_error("kafka: %s: %s", rd_kafka_err2name(code), reason);
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t code,
+		      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	if (code == RD_KAFKA_RESP_ERR__NO_OFFSET)
+		return;
+	if (code) {
+		ck_log_warn("kafka: offset commit failed: %s (the rows are in "
+			    "ClickHouse; a later commit covers them)",
+			    rd_kafka_err2str(code));
+		return;
+	}
+	for (int i = 0; offsets && i < offsets->cnt; i++) {
+		if (offsets->elems[i].err)
+			ck_log_warn("kafka: commit of %s[%d]@%lld failed: %s",
+				    offsets->elems[i].topic,
+				    (int)offsets->elems[i].partition,
+				    (long long)offsets->elems[i].offset,
+				    rd_kafka_err2str(offsets->elems[i].err));
+	}
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+		    const char *config_key, struct ck_err *err)
+{
+	char errstr[256];
+
+	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) !=
+	    RD_KAFKA_CONF_OK)
+		return ck_err_set(err, CK_ERR_CONFIG, "%s: librdkafka rejects "
+				  "\"%s\": %s",
+				  config_key, value, errstr);
+	return CK_OK;
+}
+
+int ck_consumer_new(const struct ck_config *config,
+		    const struct ck_consumer_hooks *hooks, rd_kafka_t **out,
+		    struct ck_err *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_t *rk;
+	char errstr[512];
+	int rc;
+
+	rc = conf_set(conf, "partition.assignment.strategy",
+		      "cooperative-sticky", "kafka.properties", err);
+	if (!rc)
+		rc = conf_set(conf, "queued.max.messages.kbytes", "16384",
+			      "kafka.properties", err);
+	for (size_t i = 0; !rc && i < config->kafka.nproperties; i++) {
+		char key[300];
+		snprintf(key, sizeof(key), "kafka.properties.%s",
+			 config->kafka.properties[i].key);
+		rc = conf_set(conf, config->kafka.properties[i].key,
+			      config->kafka.properties[i].value, key, err);
+	}
+	if (!rc)
+		rc = conf_set(conf, "bootstrap.servers",
+			      config->kafka.bootstrap_servers,
+			      "kafka.bootstrap_servers", err);
+	if (!rc)
+		rc = conf_set(conf, "group.id", config->kafka.group_id,
+			      "kafka.group_id", err);
+	if (!rc)
+		rc = conf_set(conf, "auto.offset.reset",
+			      config->kafka.auto_offset_reset,
+			      "kafka.auto_offset_reset", err);
+	if (!rc)
+		rc = conf_set(conf, "enable.auto.commit", "false",
+			      "kafka.properties", err);
+	if (!rc)
+		rc = conf_set(conf, "enable.auto.offset.store", "false",
+			      "kafka.properties", err);
+	if (!rc)
+		rc = conf_set(conf, "enable.partition.eof", "false",
+			      "kafka.properties", err);
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	rd_kafka_conf_set_opaque(conf, (void *)(uintptr_t)hooks);
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		return ck_err_set(err, CK_ERR_CONFIG,
+				  "kafka: cannot create the consumer: %s",
+				  errstr);
+	}
+	rd_kafka_poll_set_consumer(rk);
+	*out = rk;
+	return CK_OK;
+}
+
+int ck_consumer_check(rd_kafka_t *rk, const struct ck_config *config,
+		      struct ck_err *err)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t code;
+
+	code = rd_kafka_metadata(rk, 1, NULL, &md,
+				 (int)config->kafka.startup_timeout_ms);
+	if (code)
+		return ck_err_set(err, CK_ERR_KAFKA,
+				  "cannot reach Kafka at %s within %lld ms: %s",
+				  config->kafka.bootstrap_servers,
+				  (long long)config->kafka.startup_timeout_ms,
+				  rd_kafka_err2str(code));
+	for (size_t r = 0; r < config->nroutes; r++) {
+		const char *topic = config->routes[r].topic;
+		bool found = false;
+		for (int t = 0; t < md->topic_cnt; t++) {
+			if (strcmp(md->topics[t].topic, topic) == 0 &&
+			    md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+				found = true;
+				ck_log_info("kafka: topic %s has %d partitions",
+					    topic, md->topics[t].partition_cnt);
+			}
+		}
+		if (!found)
+			ck_log_warn("kafka: topic %s does not exist yet; chute "
+				    "consumes it once it is created",
+				    topic);
+	}
+	rd_kafka_metadata_destroy(md);
+	return CK_OK;
+}
+
+int ck_consumer_subscribe(rd_kafka_t *rk, const struct ck_config *config,
+			  struct ck_err *err)
+{
+	rd_kafka_topic_partition_list_t *topics =
+		rd_kafka_topic_partition_list_new((int)config->nroutes);
+	rd_kafka_resp_err_t code;
+
+	for (size_t r = 0; r < config->nroutes; r++)
+		rd_kafka_topic_partition_list_add(topics,
+						  config->routes[r].topic,
+						  RD_KAFKA_PARTITION_UA);
+	code = rd_kafka_subscribe(rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (code)
+		return ck_err_set(err, CK_ERR_KAFKA, "kafka: subscribe failed: %s",
+				  rd_kafka_err2str(code));
+	return CK_OK;
+}

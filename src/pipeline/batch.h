@@ -1,0 +1,102 @@
+/*
+ * batch.h — a batch: the encoded rows of one contiguous offset range of one
+ * partition, on its way to one table.
+ *
+ * A batch covers every message in [first_offset, last_offset], including
+ * messages that were skipped as bad input: committing last_offset + 1 after
+ * the insert therefore never re-reads a poison message and never skips a
+ * good one. A batch can hold zero rows (every message was bad); it still
+ * moves the committed offset, in order, without an insert.
+ *
+ * Batches are recycled: a batch's buffer keeps its allocation between uses,
+ * so steady-state batching allocates nothing.
+ *
+ * Thread context: a batch is owned by the pipeline thread while it fills,
+ * then by exactly one inserter thread, then by the pipeline thread again.
+ * The queues that move it carry the ownership.
+ */
+#ifndef CK_BATCH_H
+#define CK_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "config/config.h"
+
+enum ck_batch_status {
+	CK_BATCH_FILLING,
+	CK_BATCH_INSERTED, /* acknowledged by ClickHouse (or had no rows) */
+	CK_BATCH_ABANDONED, /* not inserted; its offsets must not be committed */
+};
+
+struct ck_batch {
+	struct ck_buf rows;  /* encoded rows */
+	uint64_t nrows;
+	uint64_t nmessages;  /* messages covered, rows + skipped */
+	int64_t first_offset;
+	int64_t last_offset;
+	int64_t opened_ms;   /* monotonic time of the first message */
+	int64_t first_ts_ms; /* Kafka timestamp of the first message */
+
+	size_t route;        /* index into the config's routes */
+	int32_t partition;
+	uint64_t epoch;      /* assignment epoch of the partition */
+
+	enum ck_batch_status status;
+	int attempts;        /* insert attempts made */
+	int64_t insert_ms;   /* time from first attempt to acknowledgement */
+	struct ck_err err;   /* last insert error, for logs */
+
+	struct ck_batch *next; /* queue link */
+};
+
+/*
+ * Allocates an empty batch whose buffer may grow to max_bytes. Returns NULL
+ * on allocation failure.
+ */
+struct ck_batch *ck_batch_new(size_t max_bytes);
+
+/* Frees a batch; NULL is a no-op. */
+void ck_batch_destroy(struct ck_batch *batch);
+
+/* Makes a batch empty for reuse, keeping its buffer's allocation. */
+void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
+		    uint64_t epoch);
+
+/* Records that the message at offset is covered by the batch. */
+void ck_batch_cover(struct ck_batch *batch, int64_t offset, int64_t now_ms,
+		    int64_t kafka_ts_ms);
+
+/*
+ * The batching policy: true when the batch must be closed now — it reached
+ * max_rows or max_bytes, or its first message is max_wait old. An empty
+ * batch is never due.
+ */
+bool ck_batch_due(const struct ck_batch *batch,
+		  const struct ck_batch_policy *policy, int64_t now_ms);
+
+/* True when the batch reached max_rows or max_bytes. */
+bool ck_batch_full(const struct ck_batch *batch,
+		   const struct ck_batch_policy *policy);
+
+/*
+ * Milliseconds until the batch becomes due by age (0 if due now), or -1 if
+ * it is empty. The pipeline sleeps at most this long.
+ */
+int64_t ck_batch_wait_ms(const struct ck_batch *batch,
+			 const struct ck_batch_policy *policy, int64_t now_ms);
+
+/* A FIFO of batches linked through ->next. Not synchronised. */
+struct ck_batch_queue {
+	struct ck_batch *head;
+	struct ck_batch *tail;
+	size_t len;
+};
+
+void ck_batch_queue_push(struct ck_batch_queue *queue, struct ck_batch *batch);
+struct ck_batch *ck_batch_queue_pop(struct ck_batch_queue *queue);
+
+#endif

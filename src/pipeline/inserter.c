@@ -1,0 +1,293 @@
+/*
+ * inserter.c — insert worker threads. See inserter.h.
+ *
+ * Synchronisation: one mutex guards both queues and the counters; `work`
+ * wakes workers, `done` wakes a pipeline thread blocked in wait_done. The
+ * abort flag is atomic so that curl's progress callback can read it without
+ * the lock and cut a transfer short.
+ */
+#include "pipeline/inserter.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+struct worker {
+	struct ck_inserter *ins;
+	struct ck_ch_client *client;
+	pthread_t thread;
+	bool started;
+	unsigned seed;
+};
+
+struct ck_inserter {
+	struct ck_inserter_opts opts;
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	pthread_cond_t done_cond;
+	struct ck_batch_queue todo;
+	struct ck_batch_queue done;
+	size_t outstanding;
+	bool stopping;
+	atomic_bool abort;
+	struct worker *workers;
+	int nworkers;
+};
+
+static void timespec_after_ms(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Sleeps up to ms unless aborted. Returns false if aborted. */
+static bool backoff_sleep(struct ck_inserter *ins, int64_t ms)
+{
+	struct timespec until;
+	bool aborted;
+
+	timespec_after_ms(&until, ms);
+	pthread_mutex_lock(&ins->lock);
+	while (!atomic_load(&ins->abort)) {
+		if (pthread_cond_timedwait(&ins->work, &ins->lock, &until) != 0)
+			break;
+	}
+	aborted = atomic_load(&ins->abort);
+	pthread_mutex_unlock(&ins->lock);
+	return !aborted;
+}
+
+static void insert_batch(struct worker *w, struct ck_batch *batch)
+{
+	struct ck_inserter *ins = w->ins;
+	const struct ck_inserter_route *route = &ins->opts.routes[batch->route];
+	int64_t backoff = ins->opts.initial_backoff_ms;
+	int64_t start = ck_clock_mono_ms();
+
+	if (batch->nrows == 0) {
+		batch->status = CK_BATCH_INSERTED;
+		return;
+	}
+	for (;;) {
+		int rc;
+
+		if (atomic_load(&ins->abort)) {
+			batch->status = CK_BATCH_ABANDONED;
+			return;
+		}
+		batch->attempts++;
+		rc = ck_ch_insert(w->client, route->sql, batch->rows.data,
+				  batch->rows.len, &batch->err);
+		if (rc == CK_OK) {
+			batch->status = CK_BATCH_INSERTED;
+			batch->insert_ms = ck_clock_mono_ms() - start;
+			if (batch->attempts > 1)
+				ck_log_info("insert into %s succeeded after %d "
+					    "attempts (partition %d, offsets "
+					    "%lld..%lld)",
+					    route->table, batch->attempts,
+					    (int)batch->partition,
+					    (long long)batch->first_offset,
+					    (long long)batch->last_offset);
+			return;
+		}
+		if (rc == CK_ERR_STOPPED) {
+			batch->status = CK_BATCH_ABANDONED;
+			return;
+		}
+		/*
+		 * Permanent errors are retried too: the rows are good (they
+		 * were encoded against the table's schema), so a refusal means
+		 * the table or the credentials changed, and dropping the batch
+		 * would lose data. The operator sees an ERROR line per attempt.
+		 */
+		ck_log(batch->err.retriable ? CK_LOG_WARN : CK_LOG_ERROR,
+		       "insert of %llu rows into %s failed (attempt %d, "
+		       "partition %d, offsets %lld..%lld, %s): %s; retrying in "
+		       "%lld ms",
+		       (unsigned long long)batch->nrows, route->table,
+		       batch->attempts, (int)batch->partition,
+		       (long long)batch->first_offset,
+		       (long long)batch->last_offset,
+		       batch->err.retriable ? "retriable"
+					    : "not retriable: check the table "
+					      "and credentials",
+		       batch->err.msg, (long long)backoff);
+		/* Full jitter in the upper half keeps workers from lockstep. */
+		int64_t sleep_ms = backoff / 2 +
+				   (int64_t)((unsigned)rand_r(&w->seed) %
+					     (unsigned)(backoff / 2 + 1));
+		if (!backoff_sleep(ins, sleep_ms)) {
+			batch->status = CK_BATCH_ABANDONED;
+			return;
+		}
+		backoff = backoff * 2 > ins->opts.max_backoff_ms
+				  ? ins->opts.max_backoff_ms
+				  : backoff * 2;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ck_inserter *ins = w->ins;
+
+	for (;;) {
+		struct ck_batch *batch;
+
+		pthread_mutex_lock(&ins->lock);
+		while (!ins->stopping && ins->todo.len == 0)
+			pthread_cond_wait(&ins->work, &ins->lock);
+		batch = ck_batch_queue_pop(&ins->todo);
+		pthread_mutex_unlock(&ins->lock);
+		if (!batch)
+			break; /* stopping and nothing left */
+
+		insert_batch(w, batch);
+
+		pthread_mutex_lock(&ins->lock);
+		ck_batch_queue_push(&ins->done, batch);
+		pthread_cond_broadcast(&ins->done_cond);
+		pthread_mutex_unlock(&ins->lock);
+		if (ins->opts.notify)
+			ins->opts.notify(ins->opts.notify_arg);
+	}
+	return NULL;
+}
+
+int ck_inserter_new(const struct ck_inserter_opts *opts,
+		    struct ck_inserter **out, struct ck_err *err)
+{
+	struct ck_inserter *ins = calloc(1, sizeof(*ins));
+	int rc = CK_OK;
+
+	if (!ins)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	ins->opts = *opts;
+	pthread_mutex_init(&ins->lock, NULL);
+	pthread_cond_init(&ins->work, NULL);
+	pthread_cond_init(&ins->done_cond, NULL);
+	atomic_init(&ins->abort, false);
+	ins->workers = calloc((size_t)opts->workers, sizeof(*ins->workers));
+	if (!ins->workers) {
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < opts->workers; i++) {
+		struct worker *w = &ins->workers[i];
+		w->ins = ins;
+		w->seed = (unsigned)(time(NULL) ^ (i * 7919));
+		w->client = ck_ch_client_new(opts->ch, err);
+		if (!w->client) {
+			rc = err ? err->code : CK_ERR_NOMEM;
+			goto out;
+		}
+		ck_ch_client_set_cancel(w->client, &ins->abort);
+		ins->nworkers++;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			rc = ck_err_set(err, CK_ERR_NOMEM,
+					"cannot start insert thread");
+			goto out;
+		}
+		w->started = true;
+	}
+out:
+	if (rc) {
+		ck_inserter_destroy(ins);
+		return rc;
+	}
+	*out = ins;
+	return CK_OK;
+}
+
+void ck_inserter_submit(struct ck_inserter *ins, struct ck_batch *batch)
+{
+	pthread_mutex_lock(&ins->lock);
+	ck_batch_queue_push(&ins->todo, batch);
+	ins->outstanding++;
+	pthread_cond_signal(&ins->work);
+	pthread_mutex_unlock(&ins->lock);
+}
+
+struct ck_batch *ck_inserter_take_done(struct ck_inserter *ins)
+{
+	struct ck_batch *batch;
+
+	pthread_mutex_lock(&ins->lock);
+	batch = ck_batch_queue_pop(&ins->done);
+	if (batch)
+		ins->outstanding--;
+	pthread_mutex_unlock(&ins->lock);
+	return batch;
+}
+
+void ck_inserter_wait_done(struct ck_inserter *ins, int64_t timeout_ms)
+{
+	struct timespec until;
+
+	timespec_after_ms(&until, timeout_ms);
+	pthread_mutex_lock(&ins->lock);
+	while (ins->done.len == 0 && ins->outstanding > 0) {
+		if (pthread_cond_timedwait(&ins->done_cond, &ins->lock,
+					   &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&ins->lock);
+}
+
+size_t ck_inserter_outstanding(struct ck_inserter *ins)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ins->lock);
+	n = ins->outstanding;
+	pthread_mutex_unlock(&ins->lock);
+	return n;
+}
+
+void ck_inserter_abort(struct ck_inserter *ins)
+{
+	pthread_mutex_lock(&ins->lock);
+	atomic_store(&ins->abort, true);
+	/* Queued batches never reach a worker's insert loop... */
+	for (struct ck_batch *b; (b = ck_batch_queue_pop(&ins->todo));) {
+		b->status = CK_BATCH_ABANDONED;
+		ck_batch_queue_push(&ins->done, b);
+	}
+	/* ...and sleeping workers wake up and give theirs back. */
+	pthread_cond_broadcast(&ins->work);
+	pthread_cond_broadcast(&ins->done_cond);
+	pthread_mutex_unlock(&ins->lock);
+}
+
+void ck_inserter_destroy(struct ck_inserter *ins)
+{
+	if (!ins)
+		return;
+	ck_inserter_abort(ins);
+	pthread_mutex_lock(&ins->lock);
+	ins->stopping = true;
+	pthread_cond_broadcast(&ins->work);
+	pthread_mutex_unlock(&ins->lock);
+	for (int i = 0; i < ins->nworkers; i++) {
+		if (ins->workers[i].started)
+			pthread_join(ins->workers[i].thread, NULL);
+		ck_ch_client_destroy(ins->workers[i].client);
+	}
+	for (struct ck_batch *b; (b = ck_batch_queue_pop(&ins->done));)
+		ck_batch_destroy(b);
+	free(ins->workers);
+	pthread_cond_destroy(&ins->work);
+	pthread_cond_destroy(&ins->done_cond);
+	pthread_mutex_destroy(&ins->lock);
+	free(ins);
+}

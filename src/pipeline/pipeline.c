@@ -1,0 +1,1053 @@
+/*
+ * pipeline.c — the pipeline thread: consume, batch, hand off, commit.
+ *
+ * One thread runs everything that touches the Kafka consumer; insert
+ * workers (inserter.c) only ever see closed batches. Per partition the
+ * pipeline keeps at most three batches:
+ *
+ *     open      filling from the consumer
+ *     sealed    closed, waiting for the partition's previous insert
+ *     inflight  in an insert worker
+ *
+ * so one partition never has two inserts at once and its offsets are
+ * committed strictly in order, while the next batch keeps filling during
+ * an insert. When open is full and sealed is taken, the partition is paused
+ * (backpressure: a slow or unavailable ClickHouse stops consumption instead
+ * of growing memory); messages that librdkafka had already handed over are
+ * kept, in order, in the partition's backlog and consumed first on resume.
+ *
+ * Offsets: after ClickHouse acknowledged a batch, last_offset + 1 becomes
+ * the partition's commit offset and is committed (asynchronously while
+ * running, synchronously on revoke and shutdown). Nothing else moves it. A
+ * batch covers bad messages too, so they are committed past once the
+ * batch's good rows are in, and never stall the partition.
+ *
+ * Rebalances: each assignment of a partition gets a new epoch. On revoke the
+ * partition's open and sealed batches are dropped (their rows were not
+ * committed and will be read by the new owner), the in-flight insert is
+ * waited for up to a bound, what was inserted is committed, and the epoch
+ * is retired, so a late acknowledgement can never commit for a partition
+ * this member no longer owns. A lost partition commits nothing.
+ */
+#include "pipeline/pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickhouse/client.h"
+#include "clickhouse/table.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "consume/consumer.h"
+#include "map/row.h"
+#include "map/schema.h"
+#include "pipeline/batch.h"
+#include "pipeline/inserter.h"
+
+/* Poll granularity: bounds how late a timer or a stop request is seen. */
+#define PIPELINE_TICK_MS 100
+/* Bad-message lines per route per stats interval before summarising. */
+#define BAD_LOG_LIMIT 100
+/* How long a revoke waits for an in-flight insert of a revoked partition. */
+#define REVOKE_WAIT_MAX_MS 30000
+
+struct part {
+	int32_t id;
+	bool assigned;
+	bool paused;
+	bool failed;          /* a batch was abandoned: commit nothing more */
+	uint64_t epoch;
+	struct ck_batch *open;
+	struct ck_batch *sealed;
+	struct ck_batch *inflight;
+	int64_t commit_offset; /* next offset to commit, -1 if none yet */
+	bool commit_dirty;
+	rd_kafka_message_t **backlog; /* ring of held messages, in order */
+	size_t backlog_head;
+	size_t backlog_len;
+	size_t backlog_cap;
+};
+
+struct route_stats {
+	uint64_t messages;
+	uint64_t rows_inserted;
+	uint64_t batches;
+	uint64_t bad_messages;
+	uint64_t empty_messages;
+	uint64_t insert_ms;
+	uint64_t insert_attempts;
+	struct ck_row_stats row;
+};
+
+struct route {
+	const struct ck_config_route *cfg;
+	char *table_name; /* db.table */
+	char *sql;        /* INSERT INTO ... FORMAT ... */
+	struct ck_schema *schema;
+	struct ck_row_encoder *enc;
+	struct part **parts; /* indexed by partition id */
+	size_t nparts;
+	struct route_stats stats;
+	struct route_stats reported;
+	uint64_t bad_logged;
+};
+
+struct ck_pipeline {
+	const struct ck_config *config;
+	struct ck_ch_client *ch;
+	struct ck_ch_server_info server;
+	struct ck_ch_opts ch_opts;
+	struct route *routes;
+	size_t nroutes;
+	struct ck_inserter_route *ins_routes;
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *rkq;
+	struct ck_consumer_hooks hooks;
+	struct ck_inserter *ins;
+	struct ck_batch *spare; /* recycled batches, linked through ->next */
+	uint64_t next_epoch;
+	int64_t last_stats_ms;
+	uint64_t abandoned_rows;
+	bool stopping;
+	/* Route lookup cache: consecutive messages mostly share a topic. */
+	const rd_kafka_topic_t *last_rkt;
+	size_t last_route;
+};
+
+/* ---- batches and partitions -------------------------------------------- */
+
+static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
+				  struct part *part)
+{
+	struct ck_batch *batch = p->spare;
+	const struct ck_batch_policy *policy = &p->routes[r].cfg->batch;
+
+	if (batch) {
+		p->spare = batch->next;
+	} else {
+		/*
+		 * Headroom over max_bytes: the row that crosses max_bytes
+		 * still fits, and so do messages librdkafka delivered after
+		 * a pause took effect.
+		 */
+		batch = ck_batch_new(policy->max_bytes * 2 + (16u << 20));
+		if (!batch)
+			return NULL;
+	}
+	batch->rows.max = policy->max_bytes * 2 + (16u << 20);
+	ck_batch_reset(batch, r, part->id, part->epoch);
+	return batch;
+}
+
+static void batch_put(struct ck_pipeline *p, struct ck_batch *batch)
+{
+	if (!batch)
+		return;
+	batch->next = p->spare;
+	p->spare = batch;
+}
+
+static struct part *part_get(struct route *route, int32_t id, bool create)
+{
+	if (id < 0)
+		return NULL;
+	if ((size_t)id >= route->nparts) {
+		size_t n = (size_t)id + 1;
+		struct part **parts;
+		if (!create)
+			return NULL;
+		parts = realloc(route->parts, n * sizeof(*parts));
+		if (!parts)
+			return NULL;
+		memset(parts + route->nparts, 0,
+		       (n - route->nparts) * sizeof(*parts));
+		route->parts = parts;
+		route->nparts = n;
+	}
+	if (!route->parts[id] && create) {
+		route->parts[id] = calloc(1, sizeof(struct part));
+		if (route->parts[id]) {
+			route->parts[id]->id = id;
+			route->parts[id]->commit_offset = -1;
+		}
+	}
+	return route->parts[id];
+}
+
+static void part_pause(struct ck_pipeline *p, struct route *route,
+		       struct part *part, bool pause)
+{
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_resp_err_t code;
+
+	if (part->paused == pause || !part->assigned)
+		return;
+	list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(list, route->cfg->topic, part->id);
+	code = pause ? rd_kafka_pause_partitions(p->rk, list)
+		     : rd_kafka_resume_partitions(p->rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (code) {
+		ck_log_warn("kafka: cannot %s %s[%d]: %s",
+			    pause ? "pause" : "resume", route->cfg->topic,
+			    (int)part->id, rd_kafka_err2str(code));
+		return;
+	}
+	part->paused = pause;
+	ck_log_debug("%s %s[%d]", pause ? "paused" : "resumed",
+		     route->cfg->topic, (int)part->id);
+}
+
+static void backlog_clear(struct part *part)
+{
+	while (part->backlog_len) {
+		rd_kafka_message_destroy(part->backlog[part->backlog_head]);
+		part->backlog_head = (part->backlog_head + 1) % part->backlog_cap;
+		part->backlog_len--;
+	}
+	part->backlog_head = 0;
+}
+
+static bool backlog_push(struct part *part, rd_kafka_message_t *msg)
+{
+	if (part->backlog_len == part->backlog_cap) {
+		size_t cap = part->backlog_cap ? part->backlog_cap * 2 : 64;
+		rd_kafka_message_t **ring = malloc(cap * sizeof(*ring));
+		if (!ring)
+			return false;
+		for (size_t i = 0; i < part->backlog_len; i++)
+			ring[i] = part->backlog[(part->backlog_head + i) %
+						part->backlog_cap];
+		free(part->backlog);
+		part->backlog = ring;
+		part->backlog_cap = cap;
+		part->backlog_head = 0;
+	}
+	part->backlog[(part->backlog_head + part->backlog_len) %
+		      part->backlog_cap] = msg;
+	part->backlog_len++;
+	return true;
+}
+
+/*
+ * Closes the open batch if it holds any message: straight to an insert
+ * worker when the partition has none in flight, else into the sealed slot.
+ * Returns false when both are taken (the caller must wait).
+ */
+static bool part_seal(struct ck_pipeline *p, struct part *part)
+{
+	struct ck_batch *batch = part->open;
+
+	if (!batch || batch->nmessages == 0)
+		return true;
+	if (!part->inflight) {
+		part->inflight = batch;
+		ck_inserter_submit(p->ins, batch);
+	} else if (!part->sealed) {
+		part->sealed = batch;
+	} else {
+		return false;
+	}
+	part->open = NULL;
+	return true;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void log_bad_message(struct ck_pipeline *p, struct route *route,
+			    const rd_kafka_message_t *msg,
+			    const struct ck_err *err)
+{
+	(void)p;
+	route->stats.bad_messages++;
+	if (route->bad_logged++ >= BAD_LOG_LIMIT)
+		return;
+	ck_log_warn("bad message %s[%d]@%" PRId64 " (%s error): %s; skipped, "
+		    "not inserted",
+		    route->cfg->topic, (int)msg->partition, msg->offset,
+		    ck_err_code_name(err->code), err->msg);
+}
+
+enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM };
+
+/*
+ * Encodes msg into the partition's open batch. ADD_BLOCKED when the
+ * partition cannot take it now (the caller keeps the message).
+ */
+static enum add_result part_add(struct ck_pipeline *p, size_t r,
+				struct part *part,
+				const rd_kafka_message_t *msg, int64_t now)
+{
+	struct route *route = &p->routes[r];
+	const struct ck_batch_policy *policy = &route->cfg->batch;
+	struct ck_err err;
+	int64_t ts;
+	int rc;
+
+	if (part->open && ck_batch_full(part->open, policy) &&
+	    !part_seal(p, part))
+		return ADD_BLOCKED;
+	if (!part->open && !(part->open = batch_get(p, r, part)))
+		return ADD_NOMEM;
+
+	ts = rd_kafka_message_timestamp(msg, NULL);
+	if (!msg->payload) {
+		/* A tombstone carries no row in JSON mode. */
+		route->stats.empty_messages++;
+		goto covered;
+	}
+	rc = ck_row_encode_json(route->enc, msg->payload, msg->len,
+				&part->open->rows, &route->stats.row, &err);
+	if (rc == CK_ERR_LIMIT && part->open->nrows > 0) {
+		/* The batch buffer is exhausted: close it and retry once. */
+		if (!part_seal(p, part))
+			return ADD_BLOCKED;
+		if (!(part->open = batch_get(p, r, part)))
+			return ADD_NOMEM;
+		rc = ck_row_encode_json(route->enc, msg->payload, msg->len,
+					&part->open->rows, &route->stats.row,
+					&err);
+	}
+	if (rc == CK_ERR_NOMEM)
+		return ADD_NOMEM;
+	if (rc)
+		log_bad_message(p, route, msg, &err);
+	else
+		part->open->nrows++;
+covered:
+	route->stats.messages++;
+	ck_batch_cover(part->open, msg->offset, now, ts);
+	if (ck_batch_full(part->open, policy))
+		part_seal(p, part);
+	return ADD_DONE;
+}
+
+/* Feeds held messages back in order; resumes the partition when drained. */
+static void part_drain_backlog(struct ck_pipeline *p, size_t r,
+			       struct part *part)
+{
+	int64_t now = ck_clock_mono_ms();
+
+	while (part->backlog_len) {
+		rd_kafka_message_t *msg = part->backlog[part->backlog_head];
+		if (part_add(p, r, part, msg, now) != ADD_DONE)
+			return;
+		rd_kafka_message_destroy(msg);
+		part->backlog_head = (part->backlog_head + 1) % part->backlog_cap;
+		part->backlog_len--;
+	}
+	if (!p->stopping)
+		part_pause(p, &p->routes[r], part, false);
+}
+
+static size_t route_of(struct ck_pipeline *p, const rd_kafka_message_t *msg)
+{
+	const char *topic;
+
+	if (msg->rkt == p->last_rkt)
+		return p->last_route;
+	topic = rd_kafka_topic_name(msg->rkt);
+	for (size_t r = 0; r < p->nroutes; r++) {
+		if (strcmp(p->routes[r].cfg->topic, topic) == 0) {
+			p->last_rkt = msg->rkt;
+			p->last_route = r;
+			return r;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* Returns CK_ERR_KAFKA for a fatal consumer error, else CK_OK. */
+static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
+		      struct ck_err *err)
+{
+	struct part *part;
+	size_t r;
+
+	if (msg->err) {
+		int rc = CK_OK;
+		if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+			char reason[512];
+			rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+			rc = ck_err_set(err, CK_ERR_KAFKA,
+					"kafka: fatal consumer error: %s",
+					reason);
+		} else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			ck_log_warn("kafka: %s%s%s", rd_kafka_message_errstr(msg),
+				    msg->rkt ? " on topic " : "",
+				    msg->rkt ? rd_kafka_topic_name(msg->rkt)
+					     : "");
+		}
+		rd_kafka_message_destroy(msg);
+		return rc;
+	}
+	r = route_of(p, msg);
+	part = r == SIZE_MAX ? NULL
+			     : part_get(&p->routes[r], msg->partition, false);
+	if (!part || !part->assigned || p->stopping) {
+		/* Not ours (any more): not committed, so not lost. */
+		rd_kafka_message_destroy(msg);
+		return CK_OK;
+	}
+	if (part->backlog_len == 0) {
+		enum add_result res =
+			part_add(p, r, part, msg, ck_clock_mono_ms());
+		if (res == ADD_DONE) {
+			rd_kafka_message_destroy(msg);
+			return CK_OK;
+		}
+		if (res == ADD_NOMEM)
+			return ck_err_set(err, CK_ERR_NOMEM,
+					  "out of memory batching %s[%d]",
+					  p->routes[r].cfg->topic,
+					  (int)msg->partition);
+	}
+	if (!backlog_push(part, msg))
+		return ck_err_set(err, CK_ERR_NOMEM,
+				  "out of memory holding messages of %s[%d]",
+				  p->routes[r].cfg->topic, (int)msg->partition);
+	part_pause(p, &p->routes[r], part, true);
+	return CK_OK;
+}
+
+/* ---- completions and commits --------------------------------------------- */
+
+static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
+{
+	struct route *route = &p->routes[batch->route];
+	struct part *part = part_get(route, batch->partition, false);
+	bool current = part && part->epoch == batch->epoch;
+
+	if (part && part->inflight == batch)
+		part->inflight = NULL;
+	if (batch->status == CK_BATCH_INSERTED) {
+		route->stats.rows_inserted += batch->nrows;
+		route->stats.batches++;
+		route->stats.insert_ms += (uint64_t)batch->insert_ms;
+		route->stats.insert_attempts += (uint64_t)batch->attempts;
+		ck_log_debug("inserted %" PRIu64 " rows into %s from %s[%d] "
+			     "offsets %" PRId64 "..%" PRId64 " in %" PRId64
+			     " ms",
+			     batch->nrows, route->table_name, route->cfg->topic,
+			     (int)batch->partition, batch->first_offset,
+			     batch->last_offset, batch->insert_ms);
+		if (current && !part->failed) {
+			part->commit_offset = batch->last_offset + 1;
+			part->commit_dirty = true;
+		}
+	} else {
+		p->abandoned_rows += batch->nrows;
+		if (current)
+			part->failed = true;
+		ck_log_warn("abandoned %" PRIu64 " rows for %s from %s[%d] "
+			    "offsets %" PRId64 "..%" PRId64 " (not committed; "
+			    "they are read again on restart)%s%s",
+			    batch->nrows, route->table_name, route->cfg->topic,
+			    (int)batch->partition, batch->first_offset,
+			    batch->last_offset, batch->err.msg[0] ? ": " : "",
+			    batch->err.msg);
+	}
+	batch_put(p, batch);
+	if (!current || !part->assigned || part->failed)
+		return;
+	if (part->sealed && !part->inflight) {
+		part->inflight = part->sealed;
+		part->sealed = NULL;
+		ck_inserter_submit(p->ins, part->inflight);
+	}
+	if (part->open && ck_batch_full(part->open, &route->cfg->batch))
+		part_seal(p, part);
+	part_drain_backlog(p, batch->route, part);
+}
+
+static void process_done(struct ck_pipeline *p)
+{
+	struct ck_batch *batch;
+
+	while ((batch = ck_inserter_take_done(p->ins)))
+		on_batch_done(p, batch);
+}
+
+/*
+ * Commits every partition whose commit offset moved. sync: wait for the
+ * broker's answer (revoke, shutdown). only: restrict to one route's parts
+ * in the given list (NULL: all).
+ */
+static void commit_dirty(struct ck_pipeline *p, bool sync)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	rd_kafka_resp_err_t code;
+
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (!part || !part->commit_dirty || !part->assigned)
+				continue;
+			if (!list)
+				list = rd_kafka_topic_partition_list_new(16);
+			rd_kafka_topic_partition_list_add(list,
+							  route->cfg->topic,
+							  part->id)
+				->offset = part->commit_offset;
+			part->commit_dirty = false;
+		}
+	}
+	if (!list)
+		return;
+	code = rd_kafka_commit(p->rk, list, sync ? 0 : 1);
+	if (code && sync)
+		ck_log_warn("kafka: offset commit failed: %s (the rows are in "
+			    "ClickHouse; they will be read again)",
+			    rd_kafka_err2str(code));
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* ---- rebalance hooks (pipeline thread, inside consumer poll) ------------- */
+
+static struct route *route_by_topic(struct ck_pipeline *p, const char *topic,
+				    size_t *r_out)
+{
+	for (size_t r = 0; r < p->nroutes; r++) {
+		if (strcmp(p->routes[r].cfg->topic, topic) == 0) {
+			*r_out = r;
+			return &p->routes[r];
+		}
+	}
+	return NULL;
+}
+
+static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct ck_pipeline *p = arg;
+
+	for (int i = 0; i < parts->cnt; i++) {
+		size_t r;
+		struct route *route =
+			route_by_topic(p, parts->elems[i].topic, &r);
+		struct part *part =
+			route ? part_get(route, parts->elems[i].partition, true)
+			      : NULL;
+		if (!part) {
+			ck_log_error("cannot track assigned partition %s[%d]",
+				     parts->elems[i].topic,
+				     (int)parts->elems[i].partition);
+			continue;
+		}
+		part->assigned = true;
+		part->paused = false;
+		part->failed = false;
+		part->epoch = ++p->next_epoch;
+		part->commit_offset = -1;
+		part->commit_dirty = false;
+	}
+	ck_log_info("kafka: assigned %d partition(s)", parts->cnt);
+}
+
+static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
+		       bool lost)
+{
+	struct ck_pipeline *p = arg;
+	int64_t wait_ms = p->config->shutdown_timeout_ms < REVOKE_WAIT_MAX_MS
+				  ? p->config->shutdown_timeout_ms
+				  : REVOKE_WAIT_MAX_MS;
+	int64_t deadline = ck_clock_mono_ms() + wait_ms;
+	bool waiting;
+
+	for (int i = 0; i < parts->cnt; i++) {
+		size_t r;
+		struct route *route =
+			route_by_topic(p, parts->elems[i].topic, &r);
+		struct part *part =
+			route ? part_get(route, parts->elems[i].partition, false)
+			      : NULL;
+		if (!part)
+			continue;
+		/* Uncommitted rows: the next owner reads them again. */
+		batch_put(p, part->open);
+		batch_put(p, part->sealed);
+		part->open = part->sealed = NULL;
+		backlog_clear(part);
+	}
+	/* Let in-flight inserts of the revoked partitions finish, bounded. */
+	do {
+		waiting = false;
+		for (int i = 0; !lost && i < parts->cnt; i++) {
+			size_t r;
+			struct route *route =
+				route_by_topic(p, parts->elems[i].topic, &r);
+			struct part *part =
+				route ? part_get(route,
+						 parts->elems[i].partition,
+						 false)
+				      : NULL;
+			if (part && part->inflight)
+				waiting = true;
+		}
+		if (waiting) {
+			ck_inserter_wait_done(p->ins, PIPELINE_TICK_MS);
+			process_done(p);
+		}
+	} while (waiting && ck_clock_mono_ms() < deadline);
+	if (waiting)
+		ck_log_warn("kafka: revoke did not wait longer than %" PRId64
+			    " ms for inserts; their offsets are not committed",
+			    wait_ms);
+
+	for (int i = 0; i < parts->cnt; i++) {
+		size_t r;
+		struct route *route =
+			route_by_topic(p, parts->elems[i].topic, &r);
+		struct part *part =
+			route ? part_get(route, parts->elems[i].partition, false)
+			      : NULL;
+		if (part && lost)
+			part->commit_dirty = false;
+	}
+	if (!lost)
+		commit_dirty(p, true);
+	for (int i = 0; i < parts->cnt; i++) {
+		size_t r;
+		struct route *route =
+			route_by_topic(p, parts->elems[i].topic, &r);
+		struct part *part =
+			route ? part_get(route, parts->elems[i].partition, false)
+			      : NULL;
+		if (!part)
+			continue;
+		part->assigned = false;
+		part->paused = false;
+		part->inflight = NULL; /* a late acknowledgement commits nothing */
+		part->epoch = ++p->next_epoch;
+	}
+	ck_log_info("kafka: %s %d partition(s)", lost ? "lost" : "revoked",
+		    parts->cnt);
+}
+
+/* ---- timers and stats ------------------------------------------------------ */
+
+/* Seals batches that reached max_wait; returns ms until the next one is due. */
+static int64_t seal_due(struct ck_pipeline *p, int64_t now)
+{
+	int64_t next = PIPELINE_TICK_MS;
+
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			int64_t left;
+			if (!part || !part->assigned || !part->open)
+				continue;
+			if (ck_batch_due(part->open, &route->cfg->batch, now) &&
+			    part_seal(p, part))
+				continue;
+			left = ck_batch_wait_ms(part->open, &route->cfg->batch,
+						now);
+			if (left > 0 && left < next)
+				next = left;
+		}
+	}
+	return next;
+}
+
+static void log_stats(struct ck_pipeline *p, bool final)
+{
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		struct route_stats *s = &route->stats, *o = &route->reported;
+		uint64_t batches = s->batches - o->batches;
+
+		if (!final && s->messages == o->messages &&
+		    s->rows_inserted == o->rows_inserted)
+			continue;
+		ck_log_info("%s %s -> %s: %" PRIu64 " messages, %" PRIu64
+			    " rows inserted in %" PRIu64
+			    " batches (avg insert %" PRIu64 " ms), %" PRIu64
+			    " bad, %" PRIu64 " empty, %" PRIu64
+			    " unknown fields, %" PRIu64 " missing fields, %" PRIu64
+			    " nulls defaulted, %" PRIu64 " insert retries",
+			    final ? "totals" : "stats", route->cfg->topic,
+			    route->table_name,
+			    final ? s->messages : s->messages - o->messages,
+			    final ? s->rows_inserted
+				  : s->rows_inserted - o->rows_inserted,
+			    final ? s->batches : batches,
+			    (final ? s->batches : batches)
+				    ? (final ? s->insert_ms
+					     : s->insert_ms - o->insert_ms) /
+					      (final ? s->batches : batches)
+				    : 0,
+			    final ? s->bad_messages
+				  : s->bad_messages - o->bad_messages,
+			    final ? s->empty_messages
+				  : s->empty_messages - o->empty_messages,
+			    final ? s->row.unknown_fields
+				  : s->row.unknown_fields -
+					    o->row.unknown_fields,
+			    final ? s->row.missing_fields
+				  : s->row.missing_fields -
+					    o->row.missing_fields,
+			    final ? s->row.null_defaults
+				  : s->row.null_defaults - o->row.null_defaults,
+			    final ? s->insert_attempts - s->batches
+				  : (s->insert_attempts - o->insert_attempts) -
+					    batches);
+		if (route->bad_logged > BAD_LOG_LIMIT)
+			ck_log_warn("%s: %" PRIu64 " more bad messages were not "
+				    "logged individually",
+				    route->cfg->topic,
+				    route->bad_logged - BAD_LOG_LIMIT);
+		route->bad_logged = 0;
+		*o = *s;
+	}
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static int route_prepare(struct ck_pipeline *p, struct route *route,
+			 struct ck_err *err)
+{
+	const struct ck_config *config = p->config;
+	struct ck_buf sql;
+	const char *const *skipped;
+	size_t nskipped;
+	int rc;
+
+	rc = ck_ch_describe(p->ch, config->clickhouse.database,
+			    route->cfg->table, &p->server, &route->schema, err);
+	if (rc)
+		return rc;
+	route->enc = ck_row_encoder_new(route->schema);
+	if (!route->enc)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+
+	ck_buf_init(&sql, 1u << 20);
+	rc = ck_buf_printf(&sql, err, "INSERT INTO ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, config->clickhouse.database, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '.', err);
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->cfg->table, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " (");
+	for (size_t i = 0; !rc && i < ck_schema_insert_count(route->schema);
+	     i++) {
+		if (i)
+			rc = ck_buf_printf(&sql, err, ", ");
+		if (!rc)
+			rc = ck_ch_quote_ident(
+				&sql, ck_schema_insert_name(route->schema, i),
+				err);
+	}
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, ") FORMAT %s",
+				   ck_schema_format(route->schema));
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', err);
+	if (rc) {
+		ck_buf_free(&sql);
+		return rc;
+	}
+	route->sql = (char *)sql.data;
+	{
+		size_t n = strlen(config->clickhouse.database) +
+			   strlen(route->cfg->table) + 2;
+		route->table_name = malloc(n);
+		if (!route->table_name)
+			return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		snprintf(route->table_name, n, "%s.%s",
+			 config->clickhouse.database, route->cfg->table);
+	}
+
+	nskipped = ck_schema_skipped_defaults(route->schema, &skipped);
+	for (size_t i = 0; i < nskipped; i++)
+		ck_log_warn("%s: column %s has a DEFAULT expression and this "
+			    "server (%s) lacks RowBinaryWithDefaults, so the "
+			    "server always computes it; a message field %s is "
+			    "ignored",
+			    route->table_name, skipped[i], p->server.version,
+			    skipped[i]);
+	return CK_OK;
+}
+
+static void wake_pipeline(void *arg)
+{
+	struct ck_pipeline *p = arg;
+
+	rd_kafka_queue_yield(p->rkq);
+}
+
+int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
+		    struct ck_err *err)
+{
+	struct ck_pipeline *p = calloc(1, sizeof(*p));
+	struct ck_inserter_opts ins_opts;
+	int rc;
+
+	if (!p)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	p->config = config;
+	p->ch_opts = (struct ck_ch_opts){
+		.url = config->clickhouse.url,
+		.database = config->clickhouse.database,
+		.user = config->clickhouse.user,
+		.password = config->clickhouse.password,
+		.connect_timeout_ms = config->clickhouse.connect_timeout_ms,
+		.request_timeout_ms = config->clickhouse.request_timeout_ms,
+	};
+	p->ch = ck_ch_client_new(&p->ch_opts, err);
+	if (!p->ch) {
+		rc = err ? err->code : CK_ERR_NOMEM;
+		goto out;
+	}
+	rc = ck_ch_probe(p->ch, &p->server, err);
+	if (rc) {
+		ck_err_prefix(err, "cannot use ClickHouse at %s: ",
+			      config->clickhouse.url);
+		goto out;
+	}
+	p->routes = calloc(config->nroutes, sizeof(*p->routes));
+	p->ins_routes = calloc(config->nroutes, sizeof(*p->ins_routes));
+	if (!p->routes || !p->ins_routes) {
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	p->nroutes = config->nroutes;
+	for (size_t r = 0; r < p->nroutes; r++) {
+		p->routes[r].cfg = &config->routes[r];
+		rc = route_prepare(p, &p->routes[r], err);
+		if (rc)
+			goto out;
+		p->ins_routes[r].sql = p->routes[r].sql;
+		p->ins_routes[r].table = p->routes[r].table_name;
+	}
+
+	p->hooks = (struct ck_consumer_hooks){
+		.assigned = on_assigned,
+		.revoked = on_revoked,
+		.arg = p,
+	};
+	rc = ck_consumer_new(config, &p->hooks, &p->rk, err);
+	if (rc)
+		goto out;
+	p->rkq = rd_kafka_queue_get_consumer(p->rk);
+	rc = ck_consumer_check(p->rk, config, err);
+	if (rc)
+		goto out;
+
+	ins_opts = (struct ck_inserter_opts){
+		.ch = &p->ch_opts,
+		.workers = config->clickhouse.insert_workers,
+		.initial_backoff_ms = config->retry.initial_backoff_ms,
+		.max_backoff_ms = config->retry.max_backoff_ms,
+		.routes = p->ins_routes,
+		.nroutes = p->nroutes,
+		.notify = wake_pipeline,
+		.notify_arg = p,
+	};
+	rc = ck_inserter_new(&ins_opts, &p->ins, err);
+out:
+	if (rc) {
+		ck_pipeline_destroy(p);
+		return rc;
+	}
+	*out = p;
+	return CK_OK;
+}
+
+static void log_startup(struct ck_pipeline *p)
+{
+	const struct ck_config *config = p->config;
+
+	for (size_t r = 0; r < p->nroutes; r++) {
+		const struct route *route = &p->routes[r];
+		ck_log_info("route: topic %s -> table %s (%zu columns, FORMAT "
+			    "%s, batch %" PRIu64 " rows / %" PRIu64
+			    " bytes / %" PRId64 " ms)",
+			    route->cfg->topic, route->table_name,
+			    ck_schema_insert_count(route->schema),
+			    ck_schema_format(route->schema),
+			    route->cfg->batch.max_rows,
+			    route->cfg->batch.max_bytes,
+			    route->cfg->batch.max_wait_ms);
+	}
+	ck_log_info("chute started: consuming %zu topic(s) from Kafka %s as "
+		    "group %s (auto_offset_reset %s), writing to ClickHouse %s "
+		    "(server %s, database %s) with %d insert worker(s)",
+		    p->nroutes, config->kafka.bootstrap_servers,
+		    config->kafka.group_id, config->kafka.auto_offset_reset,
+		    config->clickhouse.url, p->server.version,
+		    config->clickhouse.database,
+		    config->clickhouse.insert_workers);
+}
+
+/* True while any partition still has a batch to insert. */
+static bool has_pending_batches(struct ck_pipeline *p)
+{
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (part && part->assigned &&
+			    ((part->open && part->open->nmessages) ||
+			     part->sealed || part->inflight))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void shutdown_flush(struct ck_pipeline *p)
+{
+	int64_t deadline = ck_clock_mono_ms() + p->config->shutdown_timeout_ms;
+
+	p->stopping = true;
+	ck_log_info("stopping: flushing batches (up to %" PRId64 " ms)",
+		    p->config->shutdown_timeout_ms);
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (!part || !part->assigned)
+				continue;
+			/* Held messages come after every batch: re-read later. */
+			backlog_clear(part);
+			part_pause(p, route, part, true);
+		}
+	}
+	while (has_pending_batches(p) && ck_clock_mono_ms() < deadline) {
+		rd_kafka_message_t *msg;
+
+		for (size_t r = 0; r < p->nroutes; r++) {
+			struct route *route = &p->routes[r];
+			for (size_t i = 0; i < route->nparts; i++) {
+				struct part *part = route->parts[i];
+				if (part && part->assigned && !part->failed)
+					part_seal(p, part);
+			}
+		}
+		/* Keeps group membership alive; no new messages are taken. */
+		msg = rd_kafka_consumer_poll(p->rk, 0);
+		if (msg)
+			rd_kafka_message_destroy(msg);
+		ck_inserter_wait_done(p->ins, PIPELINE_TICK_MS);
+		process_done(p);
+		commit_dirty(p, false);
+	}
+	if (ck_inserter_outstanding(p->ins) > 0) {
+		ck_log_warn("stopping: inserts did not finish within %" PRId64
+			    " ms; abandoning them",
+			    p->config->shutdown_timeout_ms);
+		ck_inserter_abort(p->ins);
+		while (ck_inserter_outstanding(p->ins) > 0) {
+			ck_inserter_wait_done(p->ins, PIPELINE_TICK_MS);
+			process_done(p);
+		}
+	}
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (part && part->open && part->open->nmessages) {
+				p->abandoned_rows += part->open->nrows;
+				batch_put(p, part->open);
+				part->open = NULL;
+			}
+		}
+	}
+	commit_dirty(p, true);
+}
+
+int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
+		    struct ck_err *err)
+{
+	int64_t timeout = PIPELINE_TICK_MS;
+	int rc = CK_OK;
+
+	rc = ck_consumer_subscribe(p->rk, p->config, err);
+	if (rc)
+		return rc;
+	log_startup(p);
+	p->last_stats_ms = ck_clock_mono_ms();
+	while (!*stop) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(p->rk,
+								 (int)timeout);
+		int64_t now;
+
+		/* Take what is already there before looking at timers. */
+		for (int n = 0; msg && n < 10000; n++) {
+			rc = on_message(p, msg, err);
+			if (rc)
+				goto stop;
+			msg = rd_kafka_consumer_poll(p->rk, 0);
+		}
+		if (msg) {
+			rc = on_message(p, msg, err);
+			if (rc)
+				goto stop;
+		}
+		process_done(p);
+		now = ck_clock_mono_ms();
+		timeout = seal_due(p, now);
+		commit_dirty(p, false);
+		if (p->config->stats_interval_ms > 0 &&
+		    now - p->last_stats_ms >= p->config->stats_interval_ms) {
+			log_stats(p, false);
+			p->last_stats_ms = now;
+		}
+	}
+stop:
+	shutdown_flush(p);
+	ck_log_info("stopping: closing the Kafka consumer");
+	rd_kafka_consumer_close(p->rk);
+	log_stats(p, true);
+	if (!rc && p->abandoned_rows > 0)
+		rc = ck_err_set(err, CK_ERR_STOPPED,
+				"%" PRIu64 " consumed rows were not inserted "
+				"before the shutdown timeout; their offsets "
+				"were not committed and they will be read "
+				"again",
+				p->abandoned_rows);
+	return rc;
+}
+
+void ck_pipeline_destroy(struct ck_pipeline *p)
+{
+	if (!p)
+		return;
+	ck_inserter_destroy(p->ins);
+	if (p->rkq)
+		rd_kafka_queue_destroy(p->rkq);
+	if (p->rk)
+		rd_kafka_destroy(p->rk);
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (!part)
+				continue;
+			backlog_clear(part);
+			free(part->backlog);
+			ck_batch_destroy(part->open);
+			ck_batch_destroy(part->sealed);
+			free(part);
+		}
+		free(route->parts);
+		ck_row_encoder_destroy(route->enc);
+		ck_schema_destroy(route->schema);
+		free(route->sql);
+		free(route->table_name);
+	}
+	while (p->spare) {
+		struct ck_batch *next = p->spare->next;
+		ck_batch_destroy(p->spare);
+		p->spare = next;
+	}
+	free(p->routes);
+	free(p->ins_routes);
+	ck_ch_client_destroy(p->ch);
+	free(p);
+}

@@ -1,0 +1,405 @@
+/*
+ * test_config.c — config loading: defaults, every key, ${ENV} expansion and
+ * the exact one-line message of every error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+
+#define MINIMAL                                                               \
+	"kafka:\n"                                                            \
+	"  bootstrap_servers: localhost:9092\n"                               \
+	"  group_id: g\n"                                                     \
+	"  auto_offset_reset: earliest\n"                                     \
+	"clickhouse:\n"                                                       \
+	"  url: http://localhost:8123\n"                                      \
+	"topics:\n"                                                           \
+	"  - topic: events\n"                                                 \
+	"    table: events\n"
+
+static struct ck_config *load_ok(const char *yaml)
+{
+	struct ck_config *config = NULL;
+	struct ck_err err;
+	int rc = ck_config_load_string(yaml, strlen(yaml), "t.yaml", &config,
+				       &err);
+	if (rc)
+		fail_msg("unexpected error: %s", err.msg);
+	return config;
+}
+
+/* Loads yaml expecting CK_ERR_CONFIG with exactly msg. */
+static void expect_error(const char *yaml, const char *msg)
+{
+	struct ck_config *config = NULL;
+	struct ck_err err;
+	int rc = ck_config_load_string(yaml, strlen(yaml), "t.yaml", &config,
+				       &err);
+	assert_int_equal(rc, CK_ERR_CONFIG);
+	assert_null(config);
+	assert_string_equal(err.msg, msg);
+}
+
+static void test_minimal_defaults(void **state)
+{
+	struct ck_config *c = load_ok(MINIMAL);
+	(void)state;
+
+	assert_string_equal(c->kafka.bootstrap_servers, "localhost:9092");
+	assert_string_equal(c->kafka.group_id, "g");
+	assert_string_equal(c->kafka.auto_offset_reset, "earliest");
+	assert_int_equal(c->kafka.startup_timeout_ms, 10000);
+	assert_int_equal(c->kafka.nproperties, 0);
+	assert_string_equal(c->clickhouse.url, "http://localhost:8123");
+	assert_string_equal(c->clickhouse.database, "default");
+	assert_string_equal(c->clickhouse.user, "default");
+	assert_string_equal(c->clickhouse.password, "");
+	assert_int_equal(c->clickhouse.insert_workers, 2);
+	assert_int_equal(c->batch.max_rows, 100000);
+	assert_int_equal(c->batch.max_bytes, 16u << 20);
+	assert_int_equal(c->batch.max_wait_ms, 1000);
+	assert_int_equal(c->retry.initial_backoff_ms, 100);
+	assert_int_equal(c->retry.max_backoff_ms, 30000);
+	assert_int_equal(c->shutdown_timeout_ms, 30000);
+	assert_int_equal(c->log_level, CK_LOG_INFO);
+	assert_int_equal(c->nroutes, 1);
+	assert_string_equal(c->routes[0].topic, "events");
+	assert_string_equal(c->routes[0].table, "events");
+	assert_int_equal(c->routes[0].format, CK_FORMAT_JSON);
+	assert_int_equal(c->routes[0].batch.max_rows, 100000);
+	ck_config_destroy(c);
+}
+
+static void test_full(void **state)
+{
+	struct ck_config *c = load_ok(
+		"kafka:\n"
+		"  bootstrap_servers: a:1,b:2\n"
+		"  group_id: grp\n"
+		"  auto_offset_reset: latest\n"
+		"  startup_timeout: 3s\n"
+		"  properties:\n"
+		"    session.timeout.ms: 45000\n"
+		"    client.id: chute-test\n"
+		"clickhouse:\n"
+		"  url: https://ch:8443/\n"
+		"  database: db\n"
+		"  user: u\n"
+		"  password: p\n"
+		"  timeout: 2m\n"
+		"  connect_timeout: 1.5s\n"
+		"  insert_workers: 4\n"
+		"batch: {max_rows: 5000, max_bytes: 1MiB, max_wait: 250ms}\n"
+		"retry: {initial_backoff: 50ms, max_backoff: 10s}\n"
+		"shutdown_timeout: 5s\n"
+		"stats_interval: 0s\n"
+		"log_level: debug\n"
+		"topics:\n"
+		"  - topic: a\n"
+		"    table: ta\n"
+		"    format: json\n"
+		"  - topic: b\n"
+		"    table: tb\n"
+		"    batch: {max_rows: 10}\n");
+	(void)state;
+
+	assert_int_equal(c->kafka.startup_timeout_ms, 3000);
+	assert_int_equal(c->kafka.nproperties, 2);
+	assert_string_equal(c->kafka.properties[0].key, "session.timeout.ms");
+	assert_string_equal(c->kafka.properties[0].value, "45000");
+	assert_string_equal(c->kafka.properties[1].value, "chute-test");
+	assert_string_equal(c->clickhouse.database, "db");
+	assert_int_equal(c->clickhouse.request_timeout_ms, 120000);
+	assert_int_equal(c->clickhouse.connect_timeout_ms, 1500);
+	assert_int_equal(c->clickhouse.insert_workers, 4);
+	assert_int_equal(c->batch.max_bytes, 1u << 20);
+	assert_int_equal(c->retry.initial_backoff_ms, 50);
+	assert_int_equal(c->shutdown_timeout_ms, 5000);
+	assert_int_equal(c->stats_interval_ms, 0);
+	assert_int_equal(c->log_level, CK_LOG_DEBUG);
+	assert_int_equal(c->nroutes, 2);
+	/* Route batch policies inherit the top level, then override. */
+	assert_int_equal(c->routes[0].batch.max_rows, 5000);
+	assert_int_equal(c->routes[1].batch.max_rows, 10);
+	assert_int_equal(c->routes[1].batch.max_wait_ms, 250);
+	ck_config_destroy(c);
+}
+
+static void test_env_expansion(void **state)
+{
+	struct ck_config *c;
+	(void)state;
+
+	setenv("CK_TEST_PW", "s3cret", 1);
+	setenv("CK_TEST_HOST", "kafka1", 1);
+	unsetenv("CK_TEST_UNSET");
+	c = load_ok("kafka:\n"
+		    "  bootstrap_servers: ${CK_TEST_HOST}:9092\n"
+		    "  group_id: ${CK_TEST_UNSET:-fallback}\n"
+		    "  auto_offset_reset: earliest\n"
+		    "clickhouse:\n"
+		    "  url: http://localhost:8123\n"
+		    "  password: \"${CK_TEST_PW}$$x\"\n"
+		    "topics: [{topic: t, table: t}]\n");
+	assert_string_equal(c->kafka.bootstrap_servers, "kafka1:9092");
+	assert_string_equal(c->kafka.group_id, "fallback");
+	assert_string_equal(c->clickhouse.password, "s3cret$x");
+	ck_config_destroy(c);
+}
+
+static void test_errors_structure(void **state)
+{
+	(void)state;
+	expect_error("kafka: [1\n", "t.yaml:2:1: invalid YAML: did not find "
+				    "expected ',' or ']'");
+	expect_error("- a\n", "t.yaml:1:1: (top level): expected a mapping "
+			      "with kafka, clickhouse and topics");
+	expect_error(MINIMAL "bogus: 1\n",
+		     "t.yaml:10:1: bogus: unknown key (expected one of: kafka, "
+		     "clickhouse, batch, retry, topics, shutdown_timeout, "
+		     "stats_interval, log_level)");
+	expect_error("clickhouse: {url: http://x}\n"
+		     "topics: [{topic: t, table: t}]\n",
+		     "t.yaml: kafka: required section is missing");
+	expect_error("kafka: 3\n", "t.yaml:1:8: kafka: expected a mapping of "
+				   "keys");
+	expect_error("kafka:\n"
+		     "  bootstrap_servers: x\n"
+		     "  bootstrap_servers: y\n",
+		     "t.yaml:3:3: kafka.bootstrap_servers: key appears twice");
+	expect_error("kafka:\n  bootsrap_servers: x\n",
+		     "t.yaml:2:3: kafka.bootsrap_servers: unknown key (expected "
+		     "one of: bootstrap_servers, group_id, auto_offset_reset, "
+		     "startup_timeout, properties)");
+}
+
+static void test_errors_kafka(void **state)
+{
+	(void)state;
+	expect_error("kafka:\n  group_id: g\n  auto_offset_reset: earliest\n",
+		     "t.yaml: kafka.bootstrap_servers: required key is missing "
+		     "(expected a list of brokers such as "
+		     "host1:9092,host2:9092)");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: ''\n",
+		     "t.yaml:3:13: kafka.group_id: expected a consumer group "
+		     "name, got an empty value");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n",
+		     "t.yaml: kafka.auto_offset_reset: required key is missing "
+		     "(expected earliest, latest or error)");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: smallest\n",
+		     "t.yaml:4:22: kafka.auto_offset_reset: expected earliest, "
+		     "latest or error, got \"smallest\"");
+	expect_error("kafka:\n  bootstrap_servers: [a, b]\n",
+		     "t.yaml:2:22: kafka.bootstrap_servers: expected a list of "
+		     "brokers such as host1:9092,host2:9092, got a list");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: earliest\n  startup_timeout: soon\n",
+		     "t.yaml:5:20: kafka.startup_timeout: expected a duration "
+		     "such as 10s, got \"soon\"");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: earliest\n"
+		     "  properties:\n    enable.auto.commit: true\n",
+		     "t.yaml:6:5: kafka.properties.enable.auto.commit: chute "
+		     "sets this property itself (chute commits offsets only "
+		     "after ClickHouse acknowledged the rows)");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: earliest\n"
+		     "  properties:\n    no.such.property: 1\n",
+		     "t.yaml:6:5: kafka.properties.no.such.property: librdkafka "
+		     "rejects it: No such configuration property: "
+		     "\"no.such.property\"");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: earliest\n"
+		     "  properties:\n    session.timeout.ms: abc\n",
+		     "t.yaml:6:5: kafka.properties.session.timeout.ms: "
+		     "librdkafka rejects it: Invalid value for configuration "
+		     "property \"session.timeout.ms\"");
+	expect_error("kafka:\n  bootstrap_servers: x\n  group_id: g\n"
+		     "  auto_offset_reset: earliest\n"
+		     "  properties:\n    client.id: {a: 1}\n",
+		     "t.yaml:6:16: kafka.properties.client.id: expected a "
+		     "scalar value");
+}
+
+static void test_errors_env(void **state)
+{
+	(void)state;
+	unsetenv("CK_TEST_MISSING");
+	expect_error("kafka:\n  bootstrap_servers: ${CK_TEST_MISSING}\n",
+		     "t.yaml:2:22: kafka.bootstrap_servers: environment "
+		     "variable CK_TEST_MISSING is not set (use "
+		     "${CK_TEST_MISSING:-default} for an optional value)");
+	expect_error("kafka:\n  bootstrap_servers: ${OOPS\n",
+		     "t.yaml:2:22: kafka.bootstrap_servers: unterminated ${...} "
+		     "reference");
+	expect_error("kafka:\n  bootstrap_servers: ${}\n",
+		     "t.yaml:2:22: kafka.bootstrap_servers: bad ${...} "
+		     "reference: expected ${NAME} or ${NAME:-default}");
+	expect_error("kafka:\n  bootstrap_servers: ${A-B}\n",
+		     "t.yaml:2:22: kafka.bootstrap_servers: bad environment "
+		     "variable name \"A-B\" in ${...}");
+}
+
+#define KAFKA_OK                                                              \
+	"kafka: {bootstrap_servers: x, group_id: g, auto_offset_reset: "      \
+	"earliest}\n"
+
+static void test_errors_clickhouse(void **state)
+{
+	(void)state;
+	expect_error(KAFKA_OK "topics: [{topic: t, table: t}]\n",
+		     "t.yaml: clickhouse: required section is missing");
+	expect_error(KAFKA_OK "clickhouse: {database: d}\n",
+		     "t.yaml: clickhouse.url: required key is missing (expected "
+		     "an http:// or https:// URL)");
+	expect_error(KAFKA_OK "clickhouse: {url: 'tcp://x:9000'}\n",
+		     "t.yaml:2:19: clickhouse.url: expected an http:// or "
+		     "https:// URL, got \"tcp://x:9000\"");
+	expect_error(KAFKA_OK "clickhouse: {url: 'http://x', timeout: 0s}\n",
+		     "t.yaml:2:40: clickhouse.timeout: expected a duration such "
+		     "as 60s, got \"0s\"");
+	expect_error(KAFKA_OK
+		     "clickhouse: {url: 'http://x', insert_workers: 0}\n",
+		     "t.yaml:2:47: clickhouse.insert_workers: expected a number "
+		     "of threads between 1 and 64, got \"0\"");
+	expect_error(KAFKA_OK "clickhouse: {url: 'http://x', port: 1}\n",
+		     "t.yaml:2:31: clickhouse.port: unknown key (expected one "
+		     "of: url, database, user, password, timeout, "
+		     "connect_timeout, insert_workers)");
+}
+
+#define KAFKA_CH_OK KAFKA_OK "clickhouse: {url: 'http://x'}\n"
+
+static void test_errors_batch_and_topics(void **state)
+{
+	(void)state;
+	expect_error(KAFKA_CH_OK, "t.yaml: topics: required key is missing "
+				  "(expected a list of {topic, table} "
+				  "entries)");
+	expect_error(KAFKA_CH_OK "topics: events\n",
+		     "t.yaml:3:9: topics: expected a list of {topic, table} "
+		     "entries");
+	expect_error(KAFKA_CH_OK "topics: []\n",
+		     "t.yaml:3:9: topics: expected at least one {topic, table} "
+		     "entry");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t}]\n",
+		     "t.yaml: topics[0].table: required key is missing "
+		     "(expected a table name in clickhouse.database)");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: avro}]\n",
+		     "t.yaml:3:39: topics[0].format: expected json, got "
+		     "\"avro\"");
+	expect_error(KAFKA_CH_OK
+		     "topics: [{topic: t, table: a}, {topic: t, table: b}]\n",
+		     "t.yaml:3:32: topics[1]: topic \"t\" is already routed by "
+		     "topics[0]");
+	expect_error(KAFKA_CH_OK "topics: [t]\n",
+		     "t.yaml:3:10: topics[0]: expected a mapping with topic and "
+		     "table");
+	expect_error(KAFKA_CH_OK "batch: {max_rows: 0}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:19: batch.max_rows: expected a row count between "
+		     "1 and 100000000, got \"0\"");
+	expect_error(KAFKA_CH_OK "batch: {max_bytes: 10XB}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: batch.max_bytes: expected a size such as "
+		     "16MiB or 1000000, got \"10XB\"");
+	expect_error(KAFKA_CH_OK "batch: {max_bytes: 2GiB}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: batch: max_bytes must be at most 1GiB");
+	expect_error(KAFKA_CH_OK "batch: {max_wait: 100}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:19: batch.max_wait: expected a duration such as "
+		     "500ms or 2s, got \"100\"");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, batch: "
+				 "{max_wait: x}}]\n",
+		     "t.yaml:3:49: topics[0].batch.max_wait: expected a "
+		     "duration such as 500ms or 2s, got \"x\"");
+	expect_error(KAFKA_CH_OK "retry: {initial_backoff: 2s, max_backoff: "
+				 "1s}\ntopics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:43: retry.max_backoff: must not be less than "
+		     "retry.initial_backoff");
+	expect_error(KAFKA_CH_OK "log_level: loud\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:12: log_level: expected debug, info, warn or "
+		     "error, got \"loud\"");
+}
+
+static void test_file_errors(void **state)
+{
+	struct ck_config *config = NULL;
+	struct ck_err err;
+	(void)state;
+
+	assert_int_equal(ck_config_load_file("/nonexistent/chute.yaml", &config,
+					     &err),
+			 CK_ERR_IO);
+	assert_string_equal(err.msg, "cannot open config file "
+				     "/nonexistent/chute.yaml: No such file or "
+				     "directory");
+	assert_int_equal(ck_config_load_string("", 0, "empty.yaml", &config,
+					       &err),
+			 CK_ERR_CONFIG);
+	assert_string_equal(err.msg, "empty.yaml: (top level): expected a "
+				     "mapping with kafka, clickhouse and "
+				     "topics");
+}
+
+static void test_sizes_and_durations(void **state)
+{
+	uint64_t size;
+	int64_t ms;
+	(void)state;
+
+	assert_true(ck_config_parse_size("100", &size));
+	assert_int_equal(size, 100);
+	assert_true(ck_config_parse_size("16MiB", &size));
+	assert_int_equal(size, 16u << 20);
+	assert_true(ck_config_parse_size("2 KB", &size));
+	assert_int_equal(size, 2000);
+	assert_true(ck_config_parse_size("1GiB", &size));
+	assert_int_equal(size, 1u << 30);
+	assert_false(ck_config_parse_size("", &size));
+	assert_false(ck_config_parse_size("-1", &size));
+	assert_false(ck_config_parse_size("1.5MiB", &size));
+	assert_false(ck_config_parse_size("99999999999999999999", &size));
+	assert_false(ck_config_parse_size("20000000000GiB", &size));
+
+	assert_true(ck_config_parse_duration_ms("500ms", &ms));
+	assert_int_equal(ms, 500);
+	assert_true(ck_config_parse_duration_ms("1.5s", &ms));
+	assert_int_equal(ms, 1500);
+	assert_true(ck_config_parse_duration_ms("2m", &ms));
+	assert_int_equal(ms, 120000);
+	assert_true(ck_config_parse_duration_ms("1h", &ms));
+	assert_int_equal(ms, 3600000);
+	assert_true(ck_config_parse_duration_ms("0s", &ms));
+	assert_int_equal(ms, 0);
+	assert_false(ck_config_parse_duration_ms("5", &ms));
+	assert_false(ck_config_parse_duration_ms("s", &ms));
+	assert_false(ck_config_parse_duration_ms("5 days", &ms));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_env_expansion),
+		cmocka_unit_test(test_errors_structure),
+		cmocka_unit_test(test_errors_kafka),
+		cmocka_unit_test(test_errors_env),
+		cmocka_unit_test(test_errors_clickhouse),
+		cmocka_unit_test(test_errors_batch_and_topics),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_sizes_and_durations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
