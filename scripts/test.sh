@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite, as CI runs it.
+#
+#   scripts/test.sh [--quick]
+#
+#   1. release build with -Werror; unit tests and fuzz-corpus replays (ctest)
+#   2. ASan+UBSan build; the same ctest suite under the sanitizers
+#   3. integration tests (pytest) against a real ClickHouse server and a real
+#      Kafka broker started by scripts/dev-env.sh in .work/test-env, stopped
+#      again at the end
+#
+# --quick skips the sanitizer build. Needs scripts/setup.sh to have run.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$REPO"
+
+QUICK=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "test.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '\n[test] %s\n' "$*" >&2; }
+JOBS="$(nproc)"
+
+say "release build (-Werror)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WERROR=ON >/dev/null
+cmake --build build -j "$JOBS"
+say "unit tests and fuzz-corpus replays"
+ctest --test-dir build --output-on-failure -j "$JOBS"
+
+if [ "$QUICK" = 0 ]; then
+    say "sanitizer build (ASan + UBSan, -Werror)"
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHUTE_WERROR=ON \
+        -DCHUTE_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j "$JOBS"
+    say "unit tests and fuzz-corpus replays under ASan + UBSan"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+fi
+
+say "integration tests against real ClickHouse and Kafka"
+export CHUTE_DEV_DIR="$REPO/.work/test-env"
+cleanup() { scripts/dev-env.sh down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+eval "$(scripts/dev-env.sh up)"
+export KAFKA_BOOTSTRAP CLICKHOUSE_URL
+export CHUTE_BIN="$REPO/build/chute"
+.work/venv/bin/python -m pytest tests/integration -q -rA --durations=10
+say "all tests passed"
