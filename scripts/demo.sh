@@ -72,7 +72,7 @@ kill -TERM "$CHUTE_PID" 2>/dev/null || true
 status=0
 wait "$CHUTE_PID" || status=$?
 trap - EXIT
-sed -n '1,200p' "$CHUTE_DEV_DIR/chute.log" | grep -E 'chute started|route:|totals|stopped|ERROR' >&2 || true
+sed -n '1,200p' "$CHUTE_DEV_DIR/chute.log" | grep -E 'plan:|route:|totals|stopped|ERROR' >&2 || true
 
 echo
 echo "rows in ClickHouse table demo_events: $(ch "SELECT count() FROM demo_events") (produced $EVENTS, chute exit status $status)"

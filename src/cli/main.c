@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 		goto out_curl;
 	}
 	if (strcmp(cmd, "check") == 0) {
+		ck_pipeline_log_plan(pipeline);
 		ck_log_info("check passed: config valid, ClickHouse and Kafka "
 			    "reachable, every table can be served");
 		goto out_curl;

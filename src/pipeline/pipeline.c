@@ -858,7 +858,7 @@ out:
 	return CK_OK;
 }
 
-static void log_startup(struct ck_pipeline *p)
+void ck_pipeline_log_plan(const struct ck_pipeline *p)
 {
 	const struct ck_config *config = p->config;
 
@@ -874,8 +874,8 @@ static void log_startup(struct ck_pipeline *p)
 			    route->cfg->batch.max_bytes,
 			    route->cfg->batch.max_wait_ms);
 	}
-	ck_log_info("chute started: consuming %zu topic(s) from Kafka %s as "
-		    "group %s (auto_offset_reset %s), writing to ClickHouse %s "
+	ck_log_info("plan: consume %zu topic(s) from Kafka %s as "
+		    "group %s (auto_offset_reset %s), write to ClickHouse %s "
 		    "(server %s, database %s) with %d insert worker(s)",
 		    p->nroutes, config->kafka.bootstrap_servers,
 		    config->kafka.group_id, config->kafka.auto_offset_reset,
@@ -970,7 +970,8 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 	rc = ck_consumer_subscribe(p->rk, p->config, err);
 	if (rc)
 		return rc;
-	log_startup(p);
+	ck_pipeline_log_plan(p);
+	ck_log_info("chute started");
 	p->last_stats_ms = ck_clock_mono_ms();
 	while (!*stop) {
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(p->rk,

@@ -22,6 +22,12 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 		    struct ck_err *err);
 
 /*
+ * Logs what the pipeline will do: each topic → table route with its column
+ * count, insert format and batch policy, and the servers and group.
+ */
+void ck_pipeline_log_plan(const struct ck_pipeline *pipeline);
+
+/*
  * Consumes until *stop becomes non-zero, then shuts down gracefully: stops
  * fetching, flushes every batch, waits for inserts (up to
  * shutdown_timeout), commits what was inserted and closes the consumer.
