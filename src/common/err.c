@@ -19,6 +19,10 @@ void ck_err_clear(struct ck_err *err)
 
 static int err_vset(struct ck_err *err, int code, bool retriable,
 		    const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int err_vset(struct ck_err *err, int code, bool retriable,
+		    const char *fmt, va_list ap)
 {
 	if (!err)
 		return code;
