@@ -269,10 +269,8 @@ void ck_inserter_abort(struct ck_inserter *ins)
 	pthread_mutex_unlock(&ins->lock);
 }
 
-void ck_inserter_destroy(struct ck_inserter *ins)
+void ck_inserter_stop(struct ck_inserter *ins)
 {
-	if (!ins)
-		return;
 	ck_inserter_abort(ins);
 	pthread_mutex_lock(&ins->lock);
 	ins->stopping = true;
@@ -281,8 +279,17 @@ void ck_inserter_destroy(struct ck_inserter *ins)
 	for (int i = 0; i < ins->nworkers; i++) {
 		if (ins->workers[i].started)
 			pthread_join(ins->workers[i].thread, NULL);
-		ck_ch_client_destroy(ins->workers[i].client);
+		ins->workers[i].started = false;
 	}
+}
+
+void ck_inserter_destroy(struct ck_inserter *ins)
+{
+	if (!ins)
+		return;
+	ck_inserter_stop(ins);
+	for (int i = 0; i < ins->nworkers; i++)
+		ck_ch_client_destroy(ins->workers[i].client);
 	for (struct ck_batch *b; (b = ck_batch_queue_pop(&ins->done));)
 		ck_batch_destroy(b);
 	free(ins->workers);

@@ -66,7 +66,14 @@ size_t ck_inserter_outstanding(struct ck_inserter *ins);
  */
 void ck_inserter_abort(struct ck_inserter *ins);
 
-/* Aborts, joins the workers and frees; batches not taken back are freed. */
+/*
+ * Aborts and joins the workers. Afterwards no worker runs and the notify
+ * hook is never called again (librdkafka must not be woken while the
+ * consumer closes); batches already done can still be taken back.
+ */
+void ck_inserter_stop(struct ck_inserter *ins);
+
+/* Stops (if not yet), frees; batches not taken back are freed. */
 void ck_inserter_destroy(struct ck_inserter *ins);
 
 #endif

@@ -111,6 +111,7 @@ struct ck_pipeline {
 	int64_t last_stats_ms;
 	uint64_t abandoned_rows;
 	bool stopping;
+	bool close_failed; /* rd_kafka_destroy must not close again */
 	/* Route lookup cache: consecutive messages mostly share a topic. */
 	const rd_kafka_topic_t *last_rkt;
 	size_t last_route;
@@ -965,6 +966,7 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 		    struct ck_err *err)
 {
 	int64_t timeout = PIPELINE_TICK_MS;
+	rd_kafka_resp_err_t code;
 	int rc = CK_OK;
 
 	rc = ck_consumer_subscribe(p->rk, p->config, err);
@@ -1002,8 +1004,21 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 	}
 stop:
 	shutdown_flush(p);
+	/*
+	 * Workers wake the pipeline with rd_kafka_queue_yield(); a yield that
+	 * lands inside rd_kafka_consumer_close() cuts the close short and
+	 * leaves rd_kafka_destroy() waiting forever. Nothing is in flight any
+	 * more, so the workers stop before the consumer closes.
+	 */
+	ck_inserter_stop(p->ins);
+	process_done(p);
 	ck_log_info("stopping: closing the Kafka consumer");
-	rd_kafka_consumer_close(p->rk);
+	code = rd_kafka_consumer_close(p->rk);
+	if (code) {
+		ck_log_warn("kafka: closing the consumer failed: %s",
+			    rd_kafka_err2str(code));
+		p->close_failed = true;
+	}
 	log_stats(p, true);
 	if (!rc && p->abandoned_rows > 0)
 		rc = ck_err_set(err, CK_ERR_STOPPED,
@@ -1023,7 +1038,10 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 	if (p->rkq)
 		rd_kafka_queue_destroy(p->rkq);
 	if (p->rk)
-		rd_kafka_destroy(p->rk);
+		rd_kafka_destroy_flags(p->rk,
+				       p->close_failed
+					       ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+					       : 0);
 	for (size_t r = 0; r < p->nroutes; r++) {
 		struct route *route = &p->routes[r];
 		for (size_t i = 0; i < route->nparts; i++) {
