@@ -18,6 +18,12 @@
  *
  * All functions are reentrant; nothing here allocates except
  * ck_json_string_decode(), which appends to a caller-owned bounded buffer.
+ * A zero-length input may be passed as (NULL, 0).
+ *
+ * Two deliberate leniencies (reasons in json.c): bytes >= 0x80 in strings
+ * are passed through without UTF-8 validation, and the scanner checks only
+ * the grammar of \uXXXX escapes; a lone surrogate fails when the string is
+ * decoded, not when the message is scanned.
  */
 #ifndef CK_JSON_H
 #define CK_JSON_H
@@ -86,7 +92,11 @@ int ck_json_parse(const char *p, size_t len, struct ck_json_value *out,
 int ck_json_object_begin(const char *p, size_t len, struct ck_json_iter *it,
 			 struct ck_err *err);
 
-/* Starts iterating a value of kind CK_JSON_OBJECT obtained from this API. */
+/*
+ * Starts iterating a value of kind CK_JSON_OBJECT obtained from this API.
+ * The value is already validated, so its iteration cannot fail; if it
+ * were misused on other text, error offsets count from the value's start.
+ */
 void ck_json_object_iter(const struct ck_json_value *obj,
 			 struct ck_json_iter *it);
 
@@ -96,7 +106,8 @@ void ck_json_array_iter(const struct ck_json_value *arr,
 
 /*
  * Next member: *key (kind CK_JSON_STRING) and *val. Returns CK_OK, or
- * CK_JSON_END when the object is finished, or an error code.
+ * CK_JSON_END when the object is finished (and again on any later call),
+ * or an error code (after which the iterator must not be used again).
  */
 int ck_json_object_next(struct ck_json_iter *it, struct ck_json_value *key,
 			struct ck_json_value *val, struct ck_err *err);
@@ -116,7 +127,8 @@ static inline const char *ck_json_str_raw(const struct ck_json_value *s,
 /*
  * Appends a string value's decoded bytes (escapes resolved, \uXXXX and
  * surrogate pairs as UTF-8) to out. CK_ERR_PARSE on a lone surrogate,
- * CK_ERR_LIMIT if out is full.
+ * CK_ERR_LIMIT if out is full; on error out->len is unchanged. Messages
+ * give offsets from the string's opening quote.
  */
 int ck_json_string_decode(const struct ck_json_value *s, struct ck_buf *out,
 			  struct ck_err *err);
@@ -139,12 +151,18 @@ int ck_json_text_u64(const char *p, size_t len, uint64_t *out,
  * Number text → double (correctly rounded, locale-independent). Also
  * accepts, case-insensitively, "nan", "inf", "+inf", "-inf", "infinity",
  * "+infinity", "-infinity" when allow_special is true (for numeric strings;
- * bare JSON numbers cannot be those). CK_ERR_CONVERT on anything else.
+ * bare JSON numbers cannot be those). CK_ERR_CONVERT on anything else,
+ * including a finite number beyond the double range ("1e999" is "out of
+ * range", never ±inf); a number text over 1024 bytes may be refused as
+ * "too long". Underflow gives the nearest double, possibly ±0.
  */
 int ck_json_text_double(const char *p, size_t len, bool allow_special,
 			double *out, struct ck_err *err);
 
-/* Short name of a kind for error messages ("string", "object"). */
+/*
+ * Short name of a kind for error messages: "null", "boolean" (true and
+ * false), "number", "string", "array", "object".
+ */
 const char *ck_json_kind_name(enum ck_json_kind kind);
 
 #endif

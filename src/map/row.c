@@ -1,0 +1,227 @@
+/*
+ * row.c — one JSON message → one RowBinary row. See row.h for the rules.
+ *
+ * Two passes, neither of which re-scans JSON text:
+ *   1. Walk the top-level object once (this also validates the message).
+ *      Each member name is looked up among the inserted columns and the
+ *      value's span stored in that column's slot; a later member of the
+ *      same name overwrites the slot (last wins).
+ *   2. Write the columns in schema order from their slots.
+ *
+ * Producers usually write fields in the same order every time, often the
+ * table's order, so the lookup first tries the column after the previously
+ * matched one with a plain compare and only then hashes the name.
+ *
+ * Row layout in RowBinaryWithDefaults mode, per column:
+ *
+ *   OFFSET  SIZE  MEANING
+ *   0       1     0x01: use the column's default, nothing follows
+ *                 0x00: a value follows
+ *   1       ...   the value in RowBinary (only after 0x00)
+ *
+ * In plain RowBinary mode there is no prefix and a missing value is written
+ * as the type's default (see encode/rowbinary.h).
+ *
+ * The encoder owns the slot array and a small buffer for member names with
+ * escapes; both are sized at creation, so encoding never allocates.
+ */
+#include "map/row.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/json.h"
+#include "encode/rowbinary.h"
+#include "map/schema_internal.h"
+
+struct ck_row_encoder {
+	const struct ck_schema *schema;
+	const struct ck_schema_column *cols;
+	size_t ncols;
+	bool with_defaults;
+	struct ck_json_value *vals; /* per column: the member's value */
+	unsigned char *seen;        /* per column: vals[i] is this row's */
+	struct ck_buf key;          /* decoded member name with escapes */
+};
+
+/* An escape is at most 6 bytes (\u0061) for at least 1 decoded byte. */
+#define ESCAPE_RATIO 6
+
+struct ck_row_encoder *ck_row_encoder_new(const struct ck_schema *schema)
+{
+	struct ck_row_encoder *enc = calloc(1, sizeof(*enc));
+	size_t key_max;
+
+	if (!enc)
+		return NULL;
+	enc->schema = schema;
+	enc->cols = ck_schema_columns(schema);
+	enc->ncols = ck_schema_insert_count(schema);
+	enc->with_defaults = ck_schema_with_defaults(schema);
+	enc->vals = calloc(enc->ncols, sizeof(*enc->vals));
+	enc->seen = calloc(enc->ncols, sizeof(*enc->seen));
+	/*
+	 * A name that decodes to more than the longest column name matches
+	 * nothing, so the buffer may refuse it (and json.c may reserve the
+	 * escaped length up front).
+	 */
+	key_max = ESCAPE_RATIO * ck_schema_max_name_len(schema) + 8;
+	ck_buf_init(&enc->key, key_max);
+	if (!enc->vals || !enc->seen ||
+	    ck_buf_reserve(&enc->key, key_max, NULL)) {
+		ck_row_encoder_destroy(enc);
+		return NULL;
+	}
+	return enc;
+}
+
+void ck_row_encoder_destroy(struct ck_row_encoder *enc)
+{
+	if (!enc)
+		return;
+	free(enc->vals);
+	free(enc->seen);
+	ck_buf_free(&enc->key);
+	free(enc);
+}
+
+/*
+ * The inserted column a member name refers to, or CK_SCHEMA_NO_COLUMN.
+ * *next is the column expected next (see the file comment).
+ */
+static size_t find_column(struct ck_row_encoder *enc,
+			  const struct ck_json_value *key, size_t *next)
+{
+	const struct ck_schema_column *col;
+	const char *name;
+	size_t len, i;
+
+	if (key->escaped) {
+		ck_buf_reset(&enc->key);
+		/* Too long, or not decodable: no column has such a name. */
+		if (ck_json_string_decode(key, &enc->key, NULL))
+			return CK_SCHEMA_NO_COLUMN;
+		name = (const char *)enc->key.data;
+		len = enc->key.len;
+	} else {
+		name = ck_json_str_raw(key, &len);
+	}
+	i = *next;
+	if (i < enc->ncols) {
+		col = &enc->cols[i];
+		if (col->name_len == len && !memcmp(col->name, name, len)) {
+			*next = i + 1;
+			return i;
+		}
+	}
+	i = ck_schema_lookup(enc->schema, name, len);
+	if (i != CK_SCHEMA_NO_COLUMN)
+		*next = i + 1;
+	return i;
+}
+
+/* Words the failure of ck_json_object_begin() for the user. */
+static int not_object(const char *msg, size_t len, int rc, struct ck_err *err)
+{
+	const char *what = NULL;
+	size_t i = 0;
+
+	if (rc != CK_ERR_PARSE)
+		return rc;
+	while (i < len && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\n' ||
+			   msg[i] == '\r'))
+		i++;
+	if (i == len)
+		return ck_err_set(err, CK_ERR_PARSE,
+				  "message is not a JSON object: it is empty");
+	switch (msg[i]) {
+	case '[': what = "an array"; break;
+	case '"': what = "a string"; break;
+	case 't':
+	case 'f': what = "a boolean"; break;
+	case 'n': what = "null"; break;
+	case '-':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		what = "a number";
+		break;
+	default: break;
+	}
+	if (what)
+		return ck_err_set(err, CK_ERR_PARSE,
+				  "message is not a JSON object: got %s", what);
+	ck_err_prefix(err, "message is not a JSON object: ");
+	return rc;
+}
+
+int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
+		       size_t len, struct ck_buf *out,
+		       struct ck_row_stats *stats, struct ck_err *err)
+{
+	const struct ck_schema_column *col;
+	struct ck_json_value key, val;
+	struct ck_json_iter it;
+	uint64_t unknown = 0, missing = 0, nulls = 0;
+	size_t start = out->len, next = 0, i;
+	int rc;
+
+	memset(enc->seen, 0, enc->ncols);
+	rc = ck_json_object_begin(msg, len, &it, err);
+	if (rc) {
+		rc = not_object(msg, len, rc, err);
+		goto out;
+	}
+	while ((rc = ck_json_object_next(&it, &key, &val, err)) == CK_OK) {
+		i = find_column(enc, &key, &next);
+		if (i == CK_SCHEMA_NO_COLUMN) {
+			unknown++;
+			continue;
+		}
+		enc->vals[i] = val;
+		enc->seen[i] = 1;
+	}
+	if (rc != CK_JSON_END) {
+		if (rc == CK_ERR_PARSE)
+			ck_err_prefix(err, "message is not valid JSON: ");
+		goto out;
+	}
+
+	rc = CK_OK;
+	for (i = 0; i < enc->ncols && !rc; i++) {
+		const struct ck_json_value *v = &enc->vals[i];
+
+		col = &enc->cols[i];
+		if (!enc->seen[i] || (v->kind == CK_JSON_NULL &&
+				      col->type->kind != CK_TYPE_NULLABLE)) {
+			if (!enc->seen[i])
+				missing++;
+			else
+				nulls++;
+			if (enc->with_defaults)
+				rc = ck_buf_put_u8(out, 1, err);
+			else
+				rc = ck_rowbinary_default(col->type, out, err);
+		} else {
+			if (enc->with_defaults)
+				rc = ck_buf_put_u8(out, 0, err);
+			if (!rc)
+				rc = ck_rowbinary_encode(col->type, v, out,
+							 &nulls, err);
+		}
+		if (rc)
+			ck_err_prefix(err, "column '%s' (%s): ", col->name,
+				      col->type_text);
+	}
+	if (rc)
+		goto out;
+	if (stats) {
+		stats->unknown_fields += unknown;
+		stats->missing_fields += missing;
+		stats->null_defaults += nulls;
+	}
+out:
+	if (rc)
+		out->len = start;
+	return rc;
+}

@@ -1,0 +1,513 @@
+/*
+ * type.c — parsing and formatting ClickHouse type strings. See type.h.
+ *
+ * A recursive-descent parser over the generic type grammar:
+ *
+ *   type   := name [ '(' item { ',' item } ')' ]
+ *   name   := [A-Za-z_][A-Za-z0-9_]*
+ *
+ * A name found in kind_table is parsed by its parameter shape. Any other
+ * name is skipped over together with its balanced parameter list (quotes
+ * respected), the first such span is remembered, and parsing goes on: only
+ * when the whole string turned out well-formed is that span reported as
+ * unsupported, so malformed input is always CK_ERR_PARSE whatever it names.
+ * A skipped type leaves a NULL child in its parent; the tree is destroyed
+ * before returning, so no caller ever sees one.
+ *
+ * Recursion follows the nesting of known types only and is bounded by
+ * CK_TYPE_MAX_DEPTH; skipping is iterative.
+ */
+#include "map/type.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum type_shape {
+	SHAPE_NONE,     /* no parameter list */
+	SHAPE_SIZE,     /* (N), a positive integer */
+	SHAPE_OPT_TZ,   /* optional ('time zone') */
+	SHAPE_ONE_TYPE, /* (T) */
+};
+
+struct kind_info {
+	const char *name;
+	enum type_shape shape;
+};
+
+/* Indexed by enum ck_type_kind; every kind has a row. */
+static const struct kind_info kind_table[] = {
+	[CK_TYPE_INT8] = { "Int8", SHAPE_NONE },
+	[CK_TYPE_INT16] = { "Int16", SHAPE_NONE },
+	[CK_TYPE_INT32] = { "Int32", SHAPE_NONE },
+	[CK_TYPE_INT64] = { "Int64", SHAPE_NONE },
+	[CK_TYPE_UINT8] = { "UInt8", SHAPE_NONE },
+	[CK_TYPE_UINT16] = { "UInt16", SHAPE_NONE },
+	[CK_TYPE_UINT32] = { "UInt32", SHAPE_NONE },
+	[CK_TYPE_UINT64] = { "UInt64", SHAPE_NONE },
+	[CK_TYPE_FLOAT32] = { "Float32", SHAPE_NONE },
+	[CK_TYPE_FLOAT64] = { "Float64", SHAPE_NONE },
+	[CK_TYPE_BOOL] = { "Bool", SHAPE_NONE },
+	[CK_TYPE_STRING] = { "String", SHAPE_NONE },
+	[CK_TYPE_FIXED_STRING] = { "FixedString", SHAPE_SIZE },
+	[CK_TYPE_DATE] = { "Date", SHAPE_NONE },
+	[CK_TYPE_DATETIME] = { "DateTime", SHAPE_OPT_TZ },
+	[CK_TYPE_NULLABLE] = { "Nullable", SHAPE_ONE_TYPE },
+	[CK_TYPE_ARRAY] = { "Array", SHAPE_ONE_TYPE },
+};
+
+#define KIND_COUNT (sizeof(kind_table) / sizeof(kind_table[0]))
+
+/* How much of the type text an error message quotes. */
+#define QUOTE_MAX 100
+
+struct type_parser {
+	const char *text;   /* the whole string, for messages */
+	const char *p;
+	const char *end;
+	const char *unsup;  /* first unsupported type seen, or NULL */
+	size_t unsup_len;
+	int depth;
+	struct ck_err *err;
+};
+
+const char *ck_type_kind_name(enum ck_type_kind kind)
+{
+	if ((size_t)kind < KIND_COUNT)
+		return kind_table[kind].name;
+	return "?";
+}
+
+static int quote_len(size_t len)
+{
+	return (int)(len > QUOTE_MAX ? QUOTE_MAX : len);
+}
+
+static int parse_fail(struct type_parser *tp, const char *what)
+{
+	size_t len = (size_t)(tp->end - tp->text);
+
+	return ck_err_set(tp->err, CK_ERR_PARSE,
+			  "malformed type '%.*s%s': %s at offset %zu",
+			  quote_len(len), tp->text, len > QUOTE_MAX ? "..." : "",
+			  what, (size_t)(tp->p - tp->text));
+}
+
+static void skip_ws(struct type_parser *tp)
+{
+	while (tp->p < tp->end && (*tp->p == ' ' || *tp->p == '\t' ||
+				   *tp->p == '\n' || *tp->p == '\r'))
+		tp->p++;
+}
+
+static bool at(struct type_parser *tp, char c)
+{
+	return tp->p < tp->end && *tp->p == c;
+}
+
+/* Skips whitespace, then requires c. */
+static int expect(struct type_parser *tp, char c, const char *what)
+{
+	skip_ws(tp);
+	if (!at(tp, c))
+		return parse_fail(tp, what);
+	tp->p++;
+	return CK_OK;
+}
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool is_ident(char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Skips a quoted token starting at the opening quote q. */
+static int skip_quoted(struct type_parser *tp)
+{
+	char q = *tp->p++;
+
+	while (tp->p < tp->end) {
+		char c = *tp->p++;
+		if (c == '\\') {
+			if (tp->p == tp->end)
+				break;
+			tp->p++;
+		} else if (c == q) {
+			if (!at(tp, q))
+				return CK_OK;
+			tp->p++; /* doubled quote */
+		}
+	}
+	return parse_fail(tp, "unterminated quoted string");
+}
+
+/*
+ * Skips a balanced parameter list starting at '(' without interpreting it.
+ * Only the bracket structure and quoting are checked.
+ */
+static int skip_params(struct type_parser *tp)
+{
+	size_t open = 0;
+	int rc;
+
+	do {
+		if (tp->p == tp->end)
+			return parse_fail(tp, "expected ')'");
+		switch (*tp->p) {
+		case '(':
+			open++;
+			tp->p++;
+			break;
+		case ')':
+			open--;
+			tp->p++;
+			break;
+		case '\'':
+		case '"':
+		case '`':
+			rc = skip_quoted(tp);
+			if (rc)
+				return rc;
+			break;
+		default:
+			tp->p++;
+			break;
+		}
+	} while (open);
+	return CK_OK;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Parses a single-quoted string literal with ClickHouse's escapes
+ * (\\ \' \n \t \r \b \f \a \v \0 \xHH, any other \c is c, '' is ')
+ * into a new NUL-terminated string.
+ */
+static int parse_string(struct type_parser *tp, char **out)
+{
+	const char *start;
+	char *s = NULL, *w;
+	int rc = CK_OK;
+
+	skip_ws(tp);
+	if (!at(tp, '\''))
+		return parse_fail(tp, "expected a quoted string");
+	start = tp->p;
+	rc = skip_quoted(tp);
+	if (rc)
+		goto out;
+	/* The decoded text is never longer than the quoted one. */
+	s = malloc((size_t)(tp->p - start));
+	if (!s) {
+		rc = ck_err_set(tp->err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	w = s;
+	for (const char *r = start + 1; r < tp->p - 1; r++) {
+		char c = *r;
+		if (c == '\'') {
+			r++; /* first of a doubled quote */
+		} else if (c == '\\') {
+			c = *++r;
+			switch (c) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'r': c = '\r'; break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'a': c = '\a'; break;
+			case 'v': c = '\v'; break;
+			case '0': c = '\0'; break;
+			case 'x':
+				if (r + 2 < tp->p - 1 && hex_digit(r[1]) >= 0 &&
+				    hex_digit(r[2]) >= 0) {
+					c = (char)(hex_digit(r[1]) * 16 +
+						   hex_digit(r[2]));
+					r += 2;
+				}
+				break;
+			default: break;
+			}
+		}
+		if (c == '\0') {
+			tp->p = r;
+			rc = parse_fail(tp, "NUL byte in a string");
+			goto out;
+		}
+		*w++ = c;
+	}
+	*w = '\0';
+	*out = s;
+	s = NULL;
+out:
+	free(s);
+	return rc;
+}
+
+/* Parses a decimal integer parameter of 1..max. */
+static int parse_size(struct type_parser *tp, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *start;
+
+	skip_ws(tp);
+	start = tp->p;
+	while (tp->p < tp->end && *tp->p >= '0' && *tp->p <= '9') {
+		v = v * 10 + (uint64_t)(*tp->p - '0');
+		if (v > max)
+			break;
+		tp->p++;
+	}
+	if (tp->p == start)
+		return parse_fail(tp, "expected a number");
+	if (v == 0 || v > max) {
+		tp->p = start;
+		return parse_fail(tp, "size out of range");
+	}
+	*out = (uint32_t)v;
+	return CK_OK;
+}
+
+static int lookup_kind(const char *name, size_t len, enum ck_type_kind *kind)
+{
+	for (size_t i = 0; i < KIND_COUNT; i++) {
+		if (strlen(kind_table[i].name) == len &&
+		    memcmp(kind_table[i].name, name, len) == 0) {
+			*kind = (enum ck_type_kind)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static struct ck_type *type_alloc(enum ck_type_kind kind, size_t nchild)
+{
+	struct ck_type *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->kind = kind;
+	if (nchild) {
+		t->child = calloc(nchild, sizeof(*t->child));
+		if (!t->child) {
+			free(t);
+			return NULL;
+		}
+		t->nchild = nchild;
+	}
+	return t;
+}
+
+void ck_type_destroy(struct ck_type *type)
+{
+	if (!type)
+		return;
+	for (size_t i = 0; i < type->nchild; i++)
+		ck_type_destroy(type->child[i]);
+	free(type->child);
+	free(type->tz);
+	free(type);
+}
+
+static int parse_type(struct type_parser *tp, struct ck_type **out);
+
+/* Checks combinations ClickHouse itself refuses to create. */
+static int check_nesting(struct type_parser *tp, const struct ck_type *t,
+			 const char *child_at)
+{
+	const struct ck_type *c = t->child[0];
+
+	if (t->kind != CK_TYPE_NULLABLE || !c)
+		return CK_OK;
+	if (c->kind == CK_TYPE_NULLABLE || c->kind == CK_TYPE_ARRAY) {
+		tp->p = child_at;
+		return parse_fail(tp, "Nullable cannot contain Nullable or Array");
+	}
+	return CK_OK;
+}
+
+static int parse_params(struct type_parser *tp, struct ck_type *t,
+			const struct kind_info *info)
+{
+	const char *child_at;
+	int rc;
+
+	skip_ws(tp);
+	switch (info->shape) {
+	case SHAPE_NONE:
+		if (at(tp, '('))
+			return parse_fail(tp, "type takes no parameters");
+		return CK_OK;
+	case SHAPE_SIZE:
+		if ((rc = expect(tp, '(', "expected '('")) ||
+		    (rc = parse_size(tp, CK_TYPE_FIXED_STRING_MAX, &t->size)))
+			return rc;
+		return expect(tp, ')', "expected ')'");
+	case SHAPE_OPT_TZ:
+		if (!at(tp, '('))
+			return CK_OK;
+		tp->p++;
+		if ((rc = parse_string(tp, &t->tz)))
+			return rc;
+		return expect(tp, ')', "expected ')'");
+	case SHAPE_ONE_TYPE:
+		if ((rc = expect(tp, '(', "expected '('")))
+			return rc;
+		skip_ws(tp);
+		child_at = tp->p;
+		if ((rc = parse_type(tp, &t->child[0])) ||
+		    (rc = expect(tp, ')', "expected ')'")))
+			return rc;
+		return check_nesting(tp, t, child_at);
+	}
+	return parse_fail(tp, "internal error: unknown parameter shape");
+}
+
+static int parse_type(struct type_parser *tp, struct ck_type **out)
+{
+	const struct kind_info *info;
+	enum ck_type_kind kind;
+	struct ck_type *t = NULL;
+	const char *name;
+	size_t len;
+	int rc = CK_OK;
+
+	*out = NULL;
+	if (tp->depth >= CK_TYPE_MAX_DEPTH)
+		return ck_err_set(tp->err, CK_ERR_LIMIT,
+				  "type nested deeper than %d levels",
+				  CK_TYPE_MAX_DEPTH);
+	skip_ws(tp);
+	name = tp->p;
+	if (tp->p < tp->end && is_ident_start(*tp->p))
+		while (tp->p < tp->end && is_ident(*tp->p))
+			tp->p++;
+	len = (size_t)(tp->p - name);
+	if (!len)
+		return parse_fail(tp, "expected a type name");
+
+	if (!lookup_kind(name, len, &kind)) {
+		skip_ws(tp);
+		if (at(tp, '(')) {
+			rc = skip_params(tp);
+			if (rc)
+				return rc;
+			len = (size_t)(tp->p - name);
+		}
+		if (!tp->unsup) {
+			tp->unsup = name;
+			tp->unsup_len = len;
+		}
+		return CK_OK;
+	}
+
+	info = &kind_table[kind];
+	t = type_alloc(kind, info->shape == SHAPE_ONE_TYPE ? 1 : 0);
+	if (!t)
+		return ck_err_set(tp->err, CK_ERR_NOMEM, "out of memory");
+	tp->depth++;
+	rc = parse_params(tp, t, info);
+	tp->depth--;
+	if (rc)
+		goto out;
+	*out = t;
+	t = NULL;
+out:
+	ck_type_destroy(t);
+	return rc;
+}
+
+int ck_type_parse(const char *text, struct ck_type **out, struct ck_err *err)
+{
+	struct type_parser tp = {
+		.text = text,
+		.p = text,
+		.end = text + strlen(text),
+		.err = err,
+	};
+	struct ck_type *t = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = parse_type(&tp, &t);
+	if (rc)
+		goto out;
+	skip_ws(&tp);
+	if (tp.p != tp.end) {
+		rc = parse_fail(&tp, "unexpected text after the type");
+		goto out;
+	}
+	if (tp.unsup) {
+		rc = ck_err_set(err, CK_ERR_UNSUPPORTED,
+				"unsupported type '%.*s%s'",
+				quote_len(tp.unsup_len), tp.unsup,
+				tp.unsup_len > QUOTE_MAX ? "..." : "");
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+out:
+	ck_type_destroy(t);
+	return rc;
+}
+
+/* Writes s as a single-quoted literal, escaping \ and '. */
+static int format_string(const char *s, struct ck_buf *out,
+			 struct ck_err *err)
+{
+	int rc = ck_buf_put_u8(out, '\'', err);
+
+	for (; !rc && *s; s++) {
+		if (*s == '\\' || *s == '\'')
+			rc = ck_buf_put_u8(out, '\\', err);
+		if (!rc)
+			rc = ck_buf_put_u8(out, (uint8_t)*s, err);
+	}
+	if (!rc)
+		rc = ck_buf_put_u8(out, '\'', err);
+	return rc;
+}
+
+int ck_type_format(const struct ck_type *type, struct ck_buf *out,
+		   struct ck_err *err)
+{
+	const char *name = ck_type_kind_name(type->kind);
+	int rc;
+
+	rc = ck_buf_append(out, name, strlen(name), err);
+	if (rc)
+		return rc;
+	switch (kind_table[type->kind].shape) {
+	case SHAPE_NONE:
+		return CK_OK;
+	case SHAPE_SIZE:
+		return ck_buf_printf(out, err, "(%u)", (unsigned)type->size);
+	case SHAPE_OPT_TZ:
+		if (!type->tz)
+			return CK_OK;
+		if ((rc = ck_buf_put_u8(out, '(', err)) ||
+		    (rc = format_string(type->tz, out, err)))
+			return rc;
+		return ck_buf_put_u8(out, ')', err);
+	case SHAPE_ONE_TYPE:
+		if ((rc = ck_buf_put_u8(out, '(', err)) ||
+		    (rc = ck_type_format(type->child[0], out, err)))
+			return rc;
+		return ck_buf_put_u8(out, ')', err);
+	}
+	return CK_OK;
+}
