@@ -121,10 +121,20 @@ static size_t find_column(struct ck_row_encoder *enc,
 	return i;
 }
 
-/* Words the failure of ck_json_object_begin() for the user. */
+/*
+ * Words the failure of ck_json_object_begin() for the user. Only on this
+ * error path is the message parsed as a whole: valid JSON of another kind
+ * is named ("got an array"), anything else gets the parser's own error.
+ */
 static int not_object(const char *msg, size_t len, int rc, struct ck_err *err)
 {
-	const char *what = NULL;
+	static const char *const kinds[] = {
+		[CK_JSON_NULL] = "null",	[CK_JSON_FALSE] = "a boolean",
+		[CK_JSON_TRUE] = "a boolean",	[CK_JSON_NUMBER] = "a number",
+		[CK_JSON_STRING] = "a string",	[CK_JSON_ARRAY] = "an array",
+		[CK_JSON_OBJECT] = "an object",
+	};
+	struct ck_json_value whole;
 	size_t i = 0;
 
 	if (rc != CK_ERR_PARSE)
@@ -135,23 +145,12 @@ static int not_object(const char *msg, size_t len, int rc, struct ck_err *err)
 	if (i == len)
 		return ck_err_set(err, CK_ERR_PARSE,
 				  "message is not a JSON object: it is empty");
-	switch (msg[i]) {
-	case '[': what = "an array"; break;
-	case '"': what = "a string"; break;
-	case 't':
-	case 'f': what = "a boolean"; break;
-	case 'n': what = "null"; break;
-	case '-':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		what = "a number";
-		break;
-	default: break;
-	}
-	if (what)
+	rc = ck_json_parse(msg, len, &whole, err);
+	if (rc == CK_OK)
 		return ck_err_set(err, CK_ERR_PARSE,
-				  "message is not a JSON object: got %s", what);
-	ck_err_prefix(err, "message is not a JSON object: ");
+				  "message is not a JSON object: got %s",
+				  kinds[whole.kind]);
+	ck_err_prefix(err, "message is not valid JSON: ");
 	return rc;
 }
 

@@ -318,9 +318,19 @@ static void test_not_an_object(void **state)
 	ERR(&f, "", CK_ERR_PARSE, "message is not a JSON object: it is empty");
 	ERR(&f, " \n", CK_ERR_PARSE,
 	    "message is not a JSON object: it is empty");
+	/*
+	 * Regression: text that merely starts like a JSON literal was
+	 * reported as that kind ("not json" as "got null").
+	 */
+	ERR(&f, "not json", CK_ERR_PARSE,
+	    "message is not valid JSON: at byte 0: invalid literal, expected "
+	    "'null'");
+	ERR(&f, "[1, 2", CK_ERR_PARSE,
+	    "message is not valid JSON: at byte 5: expected ',' or ']' after "
+	    "array element, got end of input");
 	ERR(&f, "x", CK_ERR_PARSE,
-	    "message is not a JSON object: at byte 0: expected '{' (a JSON "
-	    "object), got 'x'");
+	    "message is not valid JSON: at byte 0: expected a value, "
+	    "got 'x'");
 	expect_err(&f, NULL, 0, CK_ERR_PARSE,
 		   "message is not a JSON object: it is empty");
 	drop(&f);
