@@ -77,7 +77,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 		return;
 	if (code) {
 		ck_log_warn("kafka: offset commit failed: %s (the rows are in "
-			    "ClickHouse; a later commit covers them)",
+			    "ClickHouse; if no later commit succeeds for the "
+			    "partition, they are read again: duplicates, not "
+			    "loss)",
 			    rd_kafka_err2str(code));
 		return;
 	}

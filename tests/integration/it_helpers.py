@@ -1,0 +1,220 @@
+"""
+Deterministic test data for chute's integration tests: "event" messages of
+about ten fields (ids, strings with escapes and UTF-8, a float, a bool, two
+arrays, an ISO-8601 / epoch timestamp, a nullable, a date), their expected
+row values, and aggregate checksums to compare against ClickHouse.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS_DIR = REPO / ".work" / "results"
+
+EVENT_COLUMNS = """
+    id UInt64,
+    user_id UInt32,
+    delta Int32,
+    name String,
+    country FixedString(2),
+    amount Float64,
+    active UInt8,
+    tags Array(String),
+    scores Array(Int32),
+    ts DateTime,
+    note Nullable(String),
+    day Date
+"""
+
+COUNTRIES = ["US", "DE", "FR", "JP", "BR", "IN", "RU", "CN"]
+TAGS = ["a", "bb", "ccc", "dddd", "é", "x y", "q\"t", "tab\t"]
+BASE_TS = 1_700_000_000  # 2023-11-14T22:13:20Z
+
+
+def event(i: int) -> tuple[bytes, dict]:
+    """Message i (JSON bytes) and the row it must become."""
+    r = random.Random(i)
+    epoch = BASE_TS + i * 7 + r.randrange(0, 7)
+    utc = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    form = i % 4
+    if form == 0:
+        ts_json = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif form == 1:  # same instant written at +02:00
+        ts_json = (utc + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
+    elif form == 2:  # space separator, fraction (truncated), no zone = UTC
+        ts_json = utc.strftime("%Y-%m-%d %H:%M:%S") + ".987654"
+    else:  # epoch seconds as a number
+        ts_json = epoch
+    name = f"user-{i} \"quoted\" ü€ \\ back" if i % 3 == 0 else f"u{i}"
+    if i % 11 == 0:
+        name += "\nline2\ttab"
+    ntags = r.randrange(0, 4)
+    tags = [TAGS[r.randrange(len(TAGS))] for _ in range(ntags)]
+    scores = [r.randrange(-1000, 1000) for _ in range(r.randrange(0, 5))]
+    row = {
+        "id": i,
+        "user_id": r.randrange(0, 4_000_000_000),
+        "delta": r.randrange(-2_000_000_000, 2_000_000_000),
+        "name": name,
+        "country": COUNTRIES[i % len(COUNTRIES)],
+        "amount": round(r.uniform(-1e6, 1e6), 2),
+        "active": bool(r.getrandbits(1)),
+        "tags": tags,
+        "scores": scores,
+        "ts": ts_json,
+        "note": None if i % 5 == 0 else f"note {i}",
+        "day": utc.strftime("%Y-%m-%d"),
+    }
+    # Exercise both escaped (\u00fc) and raw UTF-8 input.
+    data = json.dumps(row, ensure_ascii=(i % 2 == 0), separators=(",", ":")).encode()
+    expected = dict(row)
+    expected["active"] = 1 if row["active"] else 0
+    expected["ts"] = epoch
+    return data, expected
+
+
+def events(start: int, n: int) -> list[bytes]:
+    return [event(i)[0] for i in range(start, start + n)]
+
+
+def event_checksums(ids) -> dict:
+    """Aggregates over the expected rows, matching CHECKSUM_SQL."""
+    s = {"rows": 0, "sum_id": 0, "sum_user_id": 0, "sum_delta": 0, "sum_amount": 0.0, "active": 0,
+         "tag_count": 0, "tag_bytes": 0, "score_sum": 0, "sum_ts": 0, "null_notes": 0, "name_bytes": 0,
+         "sum_day": 0}
+    epoch_day = dt.date(1970, 1, 1)
+    for i in ids:
+        _, e = event(i)
+        s["rows"] += 1
+        s["sum_id"] += e["id"]
+        s["sum_user_id"] += e["user_id"]
+        s["sum_delta"] += e["delta"]
+        s["sum_amount"] += e["amount"]
+        s["active"] += e["active"]
+        s["tag_count"] += len(e["tags"])
+        s["tag_bytes"] += sum(len(t.encode()) for t in e["tags"])
+        s["score_sum"] += sum(e["scores"])
+        s["sum_ts"] += e["ts"]
+        s["null_notes"] += e["note"] is None
+        s["name_bytes"] += len(e["name"].encode())
+        s["sum_day"] += (dt.date.fromisoformat(e["day"]) - epoch_day).days
+    return s
+
+
+def checksum_sql(table: str) -> str:
+    return f"""
+        SELECT count() AS rows, sum(id) AS sum_id, sum(user_id) AS sum_user_id, sum(delta) AS sum_delta,
+               sum(amount) AS sum_amount, countIf(active = 1) AS active,
+               sum(length(tags)) AS tag_count, sum(arraySum(arrayMap(t -> length(t), tags))) AS tag_bytes,
+               sum(arraySum(scores)) AS score_sum, sum(toUInt32(ts)) AS sum_ts,
+               countIf(isNull(note)) AS null_notes, sum(length(name)) AS name_bytes,
+               sum(toUInt16(day)) AS sum_day
+        FROM default.{table}"""
+
+
+def compare_checksums(expected: dict, got: dict) -> list[str]:
+    bad = []
+    for k, v in expected.items():
+        g = got.get(k)
+        if isinstance(v, float):
+            if g is None or not math.isclose(float(g), v, rel_tol=1e-9, abs_tol=1e-3):
+                bad.append(f"{k}: expected {v!r}, got {g!r}")
+        elif g is None or int(g) != v:
+            bad.append(f"{k}: expected {v!r}, got {g!r}")
+    return bad
+
+
+def full_row_sql(table: str, ids) -> str:
+    return (f"SELECT id, user_id, delta, name, country, amount, active, tags, scores, "
+            f"toUnixTimestamp(ts) AS ts_epoch, toString(ts) AS ts_text, note, toString(day) AS day "
+            f"FROM default.{table} WHERE id IN ({', '.join(str(i) for i in ids)}) ORDER BY id")
+
+
+def compare_row(expected: dict, got: dict) -> list[str]:
+    bad = []
+    for k, v in expected.items():
+        g = got.get("ts_epoch" if k == "ts" else k)
+        if k == "amount":
+            ok = g is not None and math.isclose(float(g), v, rel_tol=1e-15)
+        else:
+            ok = g == v
+        if not ok:
+            bad.append(f"id {expected['id']} column {k}: expected {v!r}, got {g!r}")
+    want_text = dt.datetime.fromtimestamp(expected["ts"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if got.get("ts_text") != want_text:
+        bad.append(f"id {expected['id']} ts text: expected {want_text!r}, got {got.get('ts_text')!r}")
+    return bad
+
+
+class BackgroundProducer(threading.Thread):
+    """Produces events start..start+n in chunks at a bounded rate (messages/s)."""
+
+    def __init__(self, ctx, start: int, n: int, rate: float, chunk: int = 1000):
+        super().__init__(daemon=True)
+        self.ctx = ctx
+        self.start_index = start
+        self.n = n
+        self.rate = rate
+        self.chunk = chunk
+        self.sent = 0
+        self.error: BaseException | None = None
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        try:
+            t0 = time.monotonic()
+            i = self.start_index
+            end = self.start_index + self.n
+            while i < end and not self.stop_flag.is_set():
+                k = min(self.chunk, end - i)
+                self.ctx.produce(events(i, k), start_index=i, flush=False)
+                i += k
+                self.sent = i - self.start_index
+                due = t0 + self.sent / self.rate
+                delay = due - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            self.ctx.flush()
+        except BaseException as e:  # reported by join_checked
+            self.error = e
+
+    def join_checked(self, timeout: float = 120):
+        self.join(timeout)
+        assert not self.is_alive(), "producer thread did not finish"
+        if self.error:
+            raise self.error
+
+
+def free_closed_port() -> int:
+    """A local port nobody listens on (bound once, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# The "totals" line chute logs at shutdown (pipeline.c log_stats).
+TOTALS_RE = re.compile(
+    r"totals (?P<topic>\S+) -> (?P<table>\S+): (?P<messages>\d+) messages, (?P<rows>\d+) rows inserted in "
+    r"(?P<batches>\d+) batches \(avg insert \d+ ms\), (?P<bad>\d+) bad, (?P<empty>\d+) empty, "
+    r"(?P<unknown>\d+) unknown fields, (?P<missing>\d+) missing fields, (?P<nulls>\d+) nulls defaulted, "
+    r"(?P<retries>\d+) insert retries")
+
+
+def parse_totals(log: str) -> dict | None:
+    m = None
+    for m in TOTALS_RE.finditer(log):
+        pass
+    if not m:
+        return None
+    d = m.groupdict()
+    return {k: (int(v) if v.isdigit() else v) for k, v in d.items()}

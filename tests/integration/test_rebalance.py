@@ -1,0 +1,100 @@
+"""
+Two chute instances in one consumer group on one topic: the second joins
+while the first is consuming (rebalance), then the first leaves with SIGTERM
+midway (another rebalance). Every message arrives; both exit 0.
+
+Duplicates are allowed (at-least-once) and printed. With Debian's librdkafka
+2.0.2 they come from librdkafka issue #4059 (fixed upstream by PR #4908):
+an offset commit sent while the group re-joins fails with ILLEGAL_GENERATION
+and librdkafka then treats the member's whole assignment as lost, so the
+inserted-but-uncommitted batch of each lost partition is read again by its
+next owner. The test prints how often that happened.
+"""
+import re
+import time
+
+import pytest
+
+from it_helpers import EVENT_COLUMNS, BackgroundProducer
+
+
+def test_two_instances_in_one_group_with_join_and_leave_deliver_every_row(ctx):
+    n = 60_000
+    ctx.create_topic(4)
+    ctx.create_table(EVENT_COLUMNS)
+    cfg = ctx.config({"batch": {"max_rows": 2000, "max_wait": "200ms"}, "shutdown_timeout": "15s",
+                      "kafka": {"properties": {"session.timeout.ms": "10000",
+                                               "heartbeat.interval.ms": "1000"}}})
+    prod = BackgroundProducer(ctx, 0, n, rate=4000, chunk=500)  # ~15 s of traffic
+    prod.start()
+
+    a = ctx.start_chute(cfg, name="chute-A")
+    a.wait_log(r"kafka: assigned 4 partition\(s\)", timeout=30)
+    ctx.wait_count(5000, timeout=60)
+
+    b = ctx.start_chute(cfg, name="chute-B")
+    # Cooperative rebalance: B gets some partitions, A gives some up.
+    b.wait_log(r"kafka: assigned [1-9]\d* partition\(s\)", timeout=60, what="chute-B gets partitions")
+    a.wait_log(r"kafka: revoked [1-9]\d* partition\(s\)", timeout=30, what="chute-A gives partitions up")
+    mid = ctx.count()
+    time.sleep(2.0)
+    ctx.check(prod.is_alive(), "the producer finished before chute-A left; the test proves less than intended")
+
+    rc_a = ctx.sigterm(a, 30)
+    ctx.check(rc_a in (0, None), f"chute-A exited {rc_a} on SIGTERM during the rebalance test")
+    # B takes over A's partitions.
+    b.wait_log(r"(?s)kafka: assigned [1-9]\d* partition\(s\).*kafka: assigned [1-9]\d* partition\(s\)", timeout=60,
+               what="chute-B is assigned A's partitions after A left")
+
+    prod.join_checked()
+    ctx.wait_uniq(n, timeout=120)
+    rc_b = ctx.sigterm(b, 30)
+    ctx.check(rc_b in (0, None), f"chute-B exited {rc_b} on SIGTERM")
+    com = ctx.committed()
+    logs = a.log() + b.log()
+    illegal = len(re.findall(r"offset commit failed: Broker: Specified group generation id is not valid", logs))
+    lost = re.findall(r"kafka: lost \d+ partition\(s\)", logs)
+    print(f"\nREBALANCE rows at B's join={mid} final count={ctx.count()} uniq={ctx.uniq_ids()} "
+          f"duplicates={ctx.count() - ctx.uniq_ids()} committed={com} "
+          f"illegal-generation commit failures={illegal} lost-assignment events={len(lost)}")
+    ctx.check(ctx.uniq_ids() == n, f"uniqExact(id) = {ctx.uniq_ids()}, expected {n}")
+    ctx.check(com == ctx.produced, f"committed {com} != produced {ctx.produced}")
+    ctx.assert_no_hangs()
+
+
+# KNOWN ISSUE (librdkafka, not chute's code, but it hits every chute scale-out
+# here): with partition.assignment.strategy cooperative-sticky (which chute
+# sets) and Debian's librdkafka 2.0.2, an async offset commit that is in
+# flight while the group re-joins for the second phase of an incremental
+# rebalance fails with ILLEGAL_GENERATION, and librdkafka then declares the
+# member's whole remaining assignment lost (debug: "current assignment of 2
+# partition(s) lost: ... OffsetCommit error: Illegal generation" / "SyncGroup
+# error"). chute correctly commits nothing for lost partitions, so their
+# inserted-but-uncommitted batch is read again by the next owner: duplicates
+# (at-least-once still holds), and chute's "a later commit covers them" warning
+# is wrong in that case. Upstream: confluentinc/librdkafka#4059, fixed by PR
+# #4908. Non-strict xfail: it documents the issue and turns into XPASS once a
+# newer librdkafka or a chute-side mitigation (e.g. no commits between a
+# cooperative revoke and the next assignment, or an eager assignor) is in use.
+@pytest.mark.xfail(strict=False, reason="KNOWN ISSUE librdkafka#4059 (2.0.2): commit during cooperative re-join -> "
+                                        "ILLEGAL_GENERATION -> assignment lost -> duplicates on scale-out")
+def test_known_issue_scale_out_keeps_the_first_members_assignment_and_adds_no_duplicates(ctx):
+    n = 40_000
+    ctx.create_topic(4)
+    ctx.create_table(EVENT_COLUMNS)
+    cfg = ctx.config({"batch": {"max_rows": 2000, "max_wait": "200ms"}, "shutdown_timeout": "15s"})
+    prod = BackgroundProducer(ctx, 0, n, rate=4000, chunk=500)
+    prod.start()
+    a = ctx.start_chute(cfg, name="chute-A")
+    ctx.wait_count(5000, timeout=60)
+    b = ctx.start_chute(cfg, name="chute-B")
+    b.wait_log(r"kafka: assigned [1-9]\d* partition\(s\)", timeout=60, what="chute-B gets partitions")
+    prod.join_checked()
+    ctx.wait_uniq(n, timeout=120)
+    ctx.sigterm(b, 30)
+    ctx.sigterm(a, 30)
+    logs = a.log() + b.log()
+    lost = re.findall(r"kafka: lost \d+ partition\(s\)", logs)
+    dup = ctx.count() - ctx.uniq_ids()
+    assert not lost and dup == 0, (f"a clean scale-out lost an assignment {len(lost)} time(s) and left {dup} "
+                                   f"duplicate rows")
