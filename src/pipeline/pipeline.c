@@ -343,21 +343,20 @@ static void part_drain_backlog(struct ck_pipeline *p, size_t r,
 		part_pause(p, &p->routes[r], part, false);
 }
 
+static size_t route_index(const struct ck_pipeline *p, const char *topic);
+
 static size_t route_of(struct ck_pipeline *p, const rd_kafka_message_t *msg)
 {
-	const char *topic;
+	size_t r;
 
 	if (msg->rkt == p->last_rkt)
 		return p->last_route;
-	topic = rd_kafka_topic_name(msg->rkt);
-	for (size_t r = 0; r < p->nroutes; r++) {
-		if (strcmp(p->routes[r].cfg->topic, topic) == 0) {
-			p->last_rkt = msg->rkt;
-			p->last_route = r;
-			return r;
-		}
+	r = route_index(p, rd_kafka_topic_name(msg->rkt));
+	if (r != SIZE_MAX) {
+		p->last_rkt = msg->rkt;
+		p->last_route = r;
 	}
-	return SIZE_MAX;
+	return r;
 }
 
 /* Returns CK_ERR_KAFKA for a fatal consumer error, else CK_OK. */
@@ -472,9 +471,8 @@ static void process_done(struct ck_pipeline *p)
 }
 
 /*
- * Commits every partition whose commit offset moved. sync: wait for the
- * broker's answer (revoke, shutdown). only: restrict to one route's parts
- * in the given list (NULL: all).
+ * Commits every assigned partition whose commit offset moved, in one
+ * request. sync: wait for the broker's answer (revoke, shutdown).
  */
 static void commit_dirty(struct ck_pipeline *p, bool sync)
 {
@@ -508,16 +506,24 @@ static void commit_dirty(struct ck_pipeline *p, bool sync)
 
 /* ---- rebalance hooks (pipeline thread, inside consumer poll) ------------- */
 
-static struct route *route_by_topic(struct ck_pipeline *p, const char *topic,
-				    size_t *r_out)
+static size_t route_index(const struct ck_pipeline *p, const char *topic)
 {
 	for (size_t r = 0; r < p->nroutes; r++) {
-		if (strcmp(p->routes[r].cfg->topic, topic) == 0) {
-			*r_out = r;
-			return &p->routes[r];
-		}
+		if (strcmp(p->routes[r].cfg->topic, topic) == 0)
+			return r;
 	}
-	return NULL;
+	return SIZE_MAX;
+}
+
+/* The state of a partition named in a rebalance list, or NULL. */
+static struct part *list_part(struct ck_pipeline *p,
+			      const rd_kafka_topic_partition_t *elem,
+			      bool create)
+{
+	size_t r = route_index(p, elem->topic);
+
+	return r == SIZE_MAX ? NULL
+			     : part_get(&p->routes[r], elem->partition, create);
 }
 
 static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
@@ -525,12 +531,7 @@ static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 	struct ck_pipeline *p = arg;
 
 	for (int i = 0; i < parts->cnt; i++) {
-		size_t r;
-		struct route *route =
-			route_by_topic(p, parts->elems[i].topic, &r);
-		struct part *part =
-			route ? part_get(route, parts->elems[i].partition, true)
-			      : NULL;
+		struct part *part = list_part(p, &parts->elems[i], true);
 		if (!part) {
 			ck_log_error("cannot track assigned partition %s[%d]",
 				     parts->elems[i].topic,
@@ -547,6 +548,18 @@ static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 	ck_log_info("kafka: assigned %d partition(s)", parts->cnt);
 }
 
+/* True while an insert of a partition in the list is in flight. */
+static bool list_inflight(struct ck_pipeline *p,
+			  const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		struct part *part = list_part(p, &parts->elems[i], false);
+		if (part && part->inflight)
+			return true;
+	}
+	return false;
+}
+
 static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		       bool lost)
 {
@@ -555,15 +568,9 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 				  ? p->config->shutdown_timeout_ms
 				  : REVOKE_WAIT_MAX_MS;
 	int64_t deadline = ck_clock_mono_ms() + wait_ms;
-	bool waiting;
 
 	for (int i = 0; i < parts->cnt; i++) {
-		size_t r;
-		struct route *route =
-			route_by_topic(p, parts->elems[i].topic, &r);
-		struct part *part =
-			route ? part_get(route, parts->elems[i].partition, false)
-			      : NULL;
+		struct part *part = list_part(p, &parts->elems[i], false);
 		if (!part)
 			continue;
 		/* Uncommitted rows: the next owner reads them again. */
@@ -571,55 +578,30 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		batch_put(p, part->sealed);
 		part->open = part->sealed = NULL;
 		backlog_clear(part);
+		if (lost)
+			part->commit_dirty = false;
 	}
 	/* Let in-flight inserts of the revoked partitions finish, bounded. */
-	do {
-		waiting = false;
-		for (int i = 0; !lost && i < parts->cnt; i++) {
-			size_t r;
-			struct route *route =
-				route_by_topic(p, parts->elems[i].topic, &r);
-			struct part *part =
-				route ? part_get(route,
-						 parts->elems[i].partition,
-						 false)
-				      : NULL;
-			if (part && part->inflight)
-				waiting = true;
+	while (!lost && list_inflight(p, parts)) {
+		if (ck_clock_mono_ms() >= deadline) {
+			ck_log_warn("kafka: revoke did not wait longer than "
+				    "%" PRId64 " ms for inserts; their offsets "
+				    "are not committed",
+				    wait_ms);
+			break;
 		}
-		if (waiting) {
-			ck_inserter_wait_done(p->ins, PIPELINE_TICK_MS);
-			process_done(p);
-		}
-	} while (waiting && ck_clock_mono_ms() < deadline);
-	if (waiting)
-		ck_log_warn("kafka: revoke did not wait longer than %" PRId64
-			    " ms for inserts; their offsets are not committed",
-			    wait_ms);
-
-	for (int i = 0; i < parts->cnt; i++) {
-		size_t r;
-		struct route *route =
-			route_by_topic(p, parts->elems[i].topic, &r);
-		struct part *part =
-			route ? part_get(route, parts->elems[i].partition, false)
-			      : NULL;
-		if (part && lost)
-			part->commit_dirty = false;
+		ck_inserter_wait_done(p->ins, PIPELINE_TICK_MS);
+		process_done(p);
 	}
 	if (!lost)
 		commit_dirty(p, true);
 	for (int i = 0; i < parts->cnt; i++) {
-		size_t r;
-		struct route *route =
-			route_by_topic(p, parts->elems[i].topic, &r);
-		struct part *part =
-			route ? part_get(route, parts->elems[i].partition, false)
-			      : NULL;
+		struct part *part = list_part(p, &parts->elems[i], false);
 		if (!part)
 			continue;
 		part->assigned = false;
 		part->paused = false;
+		part->commit_dirty = false;
 		part->inflight = NULL; /* a late acknowledgement commits nothing */
 		part->epoch = ++p->next_epoch;
 	}
