@@ -73,6 +73,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ascii.h"
+
 /* Longest number ck_json_text_double() copies for strtod(). */
 #define NUM_COPY_MAX 1024
 
@@ -224,24 +226,13 @@ static inline const char *skip_digits(const char *q, const char *end)
 	return q;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads four hex digits at q (the caller checked that they exist). */
 static long hex4(const char *q)
 {
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = hex_value(q[i]);
+		int h = ck_hex_value(q[i]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;
@@ -361,7 +352,7 @@ static const char *scan_escape(struct scanner *s, const char *q)
 		return c + 1;
 	case 'u':
 		for (int i = 1; i <= 4; i++)
-			if (c + i == s->end || hex_value(c[i]) < 0)
+			if (c + i == s->end || ck_hex_value(c[i]) < 0)
 				return fail_expect(s, c + i,
 						   "four hex digits after '\\u'");
 		return c + 5;

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ascii.h"
+
 enum type_shape {
 	SHAPE_NONE,     /* no parameter list */
 	SHAPE_SIZE,     /* (N), a positive integer */
@@ -181,17 +183,6 @@ static int skip_params(struct type_parser *tp)
 	return CK_OK;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Parses a single-quoted string literal with ClickHouse's escapes
  * (\\ \' \n \t \r \b \f \a \v \0 \xHH, any other \c is c, '' is ')
@@ -233,10 +224,10 @@ static int parse_string(struct type_parser *tp, char **out)
 			case 'v': c = '\v'; break;
 			case '0': c = '\0'; break;
 			case 'x':
-				if (r + 2 < tp->p - 1 && hex_digit(r[1]) >= 0 &&
-				    hex_digit(r[2]) >= 0) {
-					c = (char)(hex_digit(r[1]) * 16 +
-						   hex_digit(r[2]));
+				if (r + 2 < tp->p - 1 && ck_hex_value(r[1]) >= 0 &&
+				    ck_hex_value(r[2]) >= 0) {
+					c = (char)(ck_hex_value(r[1]) * 16 +
+						   ck_hex_value(r[2]));
 					r += 2;
 				}
 				break;
