@@ -3,6 +3,7 @@
 #
 #   scripts/test.sh [--quick]
 #
+#   0. no banned C library calls in src/ and fuzz/
 #   1. release build with -Werror; unit tests and fuzz-corpus replays (ctest)
 #   2. ASan+UBSan build; the same ctest suite under the sanitizers
 #   3. integration tests (pytest) against a real ClickHouse server and a real
@@ -26,6 +27,12 @@ done
 
 say() { printf '\n[test] %s\n' "$*" >&2; }
 JOBS="$(nproc)"
+
+say "banned calls (unbounded or error-swallowing C library functions)"
+if grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|atoi|atol|atoll|strtok|gets)[[:space:]]*\(' src fuzz; then
+    echo "use the bounded / checked alternatives (snprintf, ck_buf, strtol with checks)" >&2
+    exit 1
+fi
 
 say "release build (-Werror)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WERROR=ON >/dev/null
