@@ -1044,8 +1044,8 @@ static bool text_special(const char *p, size_t len, double *out)
 	bool neg = *p == '-';
 	size_t sign = *p == '-' || *p == '+' ? 1 : 0;
 
-	if (!sign && equals_lower(p, len, "nan")) {
-		*out = NAN;
+	if (equals_lower(p + sign, len - sign, "nan")) {
+		*out = neg ? -NAN : NAN;
 		return true;
 	}
 	if (equals_lower(p + sign, len - sign, "inf") ||

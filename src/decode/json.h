@@ -149,8 +149,9 @@ int ck_json_text_u64(const char *p, size_t len, uint64_t *out,
 
 /*
  * Number text → double (correctly rounded, locale-independent). Also
- * accepts, case-insensitively, "nan", "inf", "+inf", "-inf", "infinity",
- * "+infinity", "-infinity" when allow_special is true (for numeric strings;
+ * accepts, case-insensitively and with an optional sign, "nan", "inf"
+ * and "infinity" when allow_special is true (a sign on "nan" sets the
+ * NaN's sign bit) (for numeric strings;
  * bare JSON numbers cannot be those). CK_ERR_CONVERT on anything else,
  * including a finite number beyond the double range ("1e999" is "out of
  * range", never ±inf); a number text over 1024 bytes may be refused as
