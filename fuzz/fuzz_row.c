@@ -46,8 +46,30 @@ static const struct ck_column_desc cols[] = {
 	{ "aa", "Array(Array(String))", "", "" },
 	{ "an", "Array(Nullable(Float64))", "", "" },
 	{ "\xc3\xa9t\xc3\xa9", "String", "", "" },
+	{ "i128", "Int128", "", "" },
+	{ "u256", "UInt256", "", "" },
+	{ "dec", "Decimal(10, 2)", "", "" },
+	{ "dec256", "Decimal256(20)", "", "" },
+	{ "d32", "Date32", "", "" },
+	{ "dt64", "DateTime64(3, 'UTC')", "", "" },
+	{ "dt64n", "Nullable(DateTime64(9))", "", "" },
+	{ "uuid", "UUID", "", "" },
+	{ "ip4", "IPv4", "", "" },
+	{ "ip6", "IPv6", "", "" },
+	{ "e8", "Enum8('a' = 1, 'b' = -2)", "", "" },
+	{ "e16", "Enum16('x' = 1000)", "", "" },
+	{ "lc", "LowCardinality(Nullable(String))", "", "" },
+	{ "agg", "SimpleAggregateFunction(sum, UInt64)", "", "" },
+	{ "t", "Tuple(UInt8, Array(String))", "", "" },
+	{ "nt", "Tuple(a Int32, b Nullable(UUID))", "", "" },
+	{ "m", "Map(String, Array(Decimal(4, 1)))", "", "" },
+	{ "mk", "Map(UInt16, IPv4)", "", "" },
+	{ "j", "JSON", "", "" },
+	{ "b64", "String", "", "" },
+	{ "b64d", "Decimal(18, 4)", "", "" },
+	{ "ms", "DateTime", "", "" },
 	{ "def", "DateTime", "DEFAULT", "now()" },
-	{ "mat", "Decimal(10, 2)", "MATERIALIZED", "f64" },
+	{ "mat", "Variant(UInt8, String)", "MATERIALIZED", "f64" },
 };
 
 struct mode {
@@ -65,7 +87,17 @@ static void init(void)
 	if (done)
 		return;
 	for (int i = 0; i < 2; i++) {
-		struct ck_schema_opts opts = { .with_defaults = i == 1 };
+		static const struct ck_column_opts copts[] = {
+			{ "b64", CK_EPOCH_AUTO, true },
+			{ "b64d", CK_EPOCH_AUTO, true },
+			{ "ms", CK_EPOCH_MILLIS, false },
+			{ "d32", CK_EPOCH_SECONDS, false },
+		};
+		struct ck_schema_opts opts = {
+			.with_defaults = i == 1,
+			.columns = copts,
+			.ncolumns = sizeof(copts) / sizeof(copts[0]),
+		};
 		if (ck_schema_new(cols, sizeof(cols) / sizeof(cols[0]), &opts,
 				  &modes[i].schema, NULL))
 			abort();
@@ -99,12 +131,57 @@ static int skip_value(const struct ck_type *t, struct ck_cur *cur)
 	case CK_TYPE_UINT32:
 	case CK_TYPE_FLOAT32:
 	case CK_TYPE_DATETIME:
+	case CK_TYPE_DATE32:
+	case CK_TYPE_IPV4:
 		return ck_cur_take(cur, 4, &s, NULL) ? -1 : 0;
 	case CK_TYPE_INT64:
 	case CK_TYPE_UINT64:
 	case CK_TYPE_FLOAT64:
+	case CK_TYPE_DATETIME64:
 		return ck_cur_take(cur, 8, &s, NULL) ? -1 : 0;
+	case CK_TYPE_INT128:
+	case CK_TYPE_UINT128:
+	case CK_TYPE_UUID:
+	case CK_TYPE_IPV6:
+		return ck_cur_take(cur, 16, &s, NULL) ? -1 : 0;
+	case CK_TYPE_INT256:
+	case CK_TYPE_UINT256:
+		return ck_cur_take(cur, 32, &s, NULL) ? -1 : 0;
+	case CK_TYPE_DECIMAL:
+		n = t->precision <= 9 ? 4 : t->precision <= 18 ? 8
+			: t->precision <= 38 ? 16 : 32;
+		return ck_cur_take(cur, (size_t)n, &s, NULL) ? -1 : 0;
+	case CK_TYPE_ENUM8:
+	case CK_TYPE_ENUM16: {
+		int64_t e;
+		if (ck_cur_le(cur, t->kind == CK_TYPE_ENUM8 ? 1 : 2, &n, NULL))
+			return -1;
+		e = t->kind == CK_TYPE_ENUM8 ? (int8_t)n : (int16_t)n;
+		for (size_t i = 0; i < t->nenum; i++)
+			if (t->enums[i].value == e)
+				return 0;
+		return -1; /* only defined values may be written */
+	}
+	case CK_TYPE_LOW_CARDINALITY:
+	case CK_TYPE_SIMPLE_AGG:
+		return skip_value(t->child[0], cur);
+	case CK_TYPE_TUPLE:
+		for (size_t i = 0; i < t->nchild; i++)
+			if (skip_value(t->child[i], cur))
+				return -1;
+		return 0;
+	case CK_TYPE_MAP:
+		if (ck_cur_varint(cur, &n, NULL) || n > ck_cur_left(cur))
+			return -1;
+		for (uint64_t i = 0; i < n; i++)
+			if (skip_value(t->child[0], cur) ||
+			    skip_value(t->child[1], cur))
+				return -1;
+		return 0;
+	case CK_TYPE_JSON:
+		goto case_string;
 	case CK_TYPE_STRING:
+	case_string:
 		if (ck_cur_varint(cur, &n, NULL) || n > ck_cur_left(cur))
 			return -1;
 		return ck_cur_take(cur, (size_t)n, &s, NULL) ? -1 : 0;

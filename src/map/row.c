@@ -192,7 +192,7 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 
 		col = &enc->cols[i];
 		if (!enc->seen[i] || (v->kind == CK_JSON_NULL &&
-				      col->type->kind != CK_TYPE_NULLABLE)) {
+				      !ck_type_nullable(col->type))) {
 			if (!enc->seen[i])
 				missing++;
 			else

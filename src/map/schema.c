@@ -156,6 +156,15 @@ static int build_table(struct ck_schema *schema, struct ck_err *err)
 	return CK_OK;
 }
 
+/* Sets a column's options on every node of its type tree. */
+static void apply_opts(struct ck_type *t, const struct ck_column_opts *o)
+{
+	t->unit = o->unit;
+	t->base64 = o->bytes_base64;
+	for (size_t i = 0; i < t->nchild; i++)
+		apply_opts(t->child[i], o);
+}
+
 int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		  const struct ck_schema_opts *opts, struct ck_schema **out,
 		  struct ck_err *err)
@@ -225,6 +234,17 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 	rc = build_table(schema, err);
 	if (rc)
 		goto out;
+	for (size_t i = 0; opts && i < opts->ncolumns; i++) {
+		const char *name = opts->columns[i].name;
+		size_t c = ck_schema_lookup(schema, name, strlen(name));
+		if (c == CK_SCHEMA_NO_COLUMN) {
+			rc = ck_err_set(err, CK_ERR_SCHEMA,
+					"options for column '%s': no such "
+					"inserted column", name);
+			goto out;
+		}
+		apply_opts(schema->cols[c].type, &opts->columns[i]);
+	}
 	*out = schema;
 	schema = NULL;
 out:

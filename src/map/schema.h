@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "map/type.h"
 
 /* One row of DESCRIBE TABLE; borrowed strings, NUL-terminated. */
 struct ck_column_desc {
@@ -32,17 +33,35 @@ struct ck_column_desc {
 	const char *default_expr; /* "" when default_kind is "" */
 };
 
+/*
+ * Per-column conversion options (see docs/types.md). A zero struct is the
+ * default: unit CK_EPOCH_AUTO, strings are text.
+ *   unit          what a JSON number means in a Date/Date32/DateTime/
+ *                 DateTime64 column (also inside Nullable, Array, ...)
+ *   bytes_base64  JSON strings are base64 bytes: decoded into String and
+ *                 FixedString, read as Debezium's big-endian unscaled value
+ *                 (at the column's scale) into Decimal
+ */
+struct ck_column_opts {
+	const char *name;
+	enum ck_epoch_unit unit;
+	bool bytes_base64;
+};
+
 struct ck_schema_opts {
 	/* The server accepts FORMAT RowBinaryWithDefaults. */
 	bool with_defaults;
+	/* Options of named columns, borrowed; each must name an inserted one. */
+	const struct ck_column_opts *columns;
+	size_t ncolumns;
 };
 
 struct ck_schema;
 
 /*
- * Builds a schema. Copies what it needs from cols. CK_ERR_UNSUPPORTED
+ * Builds a schema. Copies what it needs from cols and opts. CK_ERR_UNSUPPORTED
  * naming the column and type for a type chute cannot write, CK_ERR_SCHEMA if
- * no column would be inserted. The caller owns *out.
+ * no column would be inserted or a column option names no inserted column. The caller owns *out.
  */
 int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		  const struct ck_schema_opts *opts, struct ck_schema **out,

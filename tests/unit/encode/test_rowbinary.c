@@ -24,6 +24,18 @@
 
 #define MARK 0xAA
 
+/* Column options applied to every type encode() parses (reset per test). */
+static enum ck_epoch_unit opt_unit;
+static bool opt_base64;
+
+static void apply_opts(struct ck_type *t)
+{
+	t->unit = opt_unit;
+	t->base64 = opt_base64;
+	for (size_t i = 0; i < t->nchild; i++)
+		apply_opts(t->child[i]);
+}
+
 static struct ck_type *type_of(const char *text)
 {
 	struct ck_type *t;
@@ -59,6 +71,7 @@ static int encode(const char *type, const char *json, size_t len, size_t max,
 	char *copy = malloc(len ? len : 1);
 	int rc;
 
+	apply_opts(t);
 	assert_non_null(copy);
 	memcpy(copy, json, len);
 	if (ck_json_parse(copy, len, &v, err))
@@ -255,6 +268,15 @@ static void test_float32(void **state)
 	EXPECT("Float32", "0", 0x00, 0x00, 0x00, 0x00);
 	EXPECT("Float32", "-0.0", 0x00, 0x00, 0x00, 0x80);
 	EXPECT("Float32", "3.4028234663852886e38", 0xff, 0xff, 0x7f, 0x7f);
+	/*
+	 * Regression: values that round to FLT_MAX (how ClickHouse prints
+	 * it) were refused as out of range; only those that round to
+	 * infinity are.
+	 */
+	EXPECT("Float32", "3.4028235e38", 0xff, 0xff, 0x7f, 0x7f);
+	EXPECT("Float32", "-3.40282356e38", 0xff, 0xff, 0x7f, 0xff);
+	CONVERT("Float32", "3.4028236e38",
+		"3.4028236e38 is out of range for Float32");
 	EXPECT("Float32", "1e-50", 0x00, 0x00, 0x00, 0x00);
 	EXPECT("Float32", "\"2.5\"", 0x00, 0x00, 0x20, 0x40);
 	EXPECT("Float32", "\"NaN\"", 0x00, 0x00, 0xc0, 0x7f);
@@ -400,8 +422,13 @@ static void test_date(void **state)
 	EXPECT("Date", "\"2000-03-01\"", 0x09, 0x2b);
 	EXPECT("Date", "\"2024-02-29\"", 0x46, 0x4d);
 	EXPECT("Date", "\"2149-06-06\"", 0xff, 0xff);
-	/* Timestamps: the date as written; the time and zone are checked. */
-	EXPECT("Date", "\"2024-01-01T23:59:59-05:00\"", 0x0b, 0x4d);
+	/*
+	 * Timestamps: the UTC date of the instant, as for DateTime
+	 * (regression: the date as written disagreed with DateTime).
+	 */
+	EXPECT("Date", "\"2024-01-01T23:59:59-05:00\"", 0x0c, 0x4d);
+	EXPECT("Date", "\"2024-03-01T01:00:00+02:00\"", 0x46, 0x4d);
+	EXPECT("Date", "\"1969-12-31T23:30:00-01:00\"", 0x00, 0x00);
 	EXPECT("Date", "\"2024-01-01 00:00:00.5\"", 0x0b, 0x4d);
 	CONVERT("Date", "65536", "65536 is out of range for Date");
 	CONVERT("Date", "-1", "-1 is out of range for Date");
@@ -465,7 +492,8 @@ static void test_datetime(void **state)
 	CONVERT("DateTime", "4294967296",
 		"4294967296 is out of range for DateTime");
 	CONVERT("DateTime", "-1", "-1 is out of range for DateTime");
-	CONVERT("DateTime", "1700000000.5", "1700000000.5 is not an integer");
+	/* Sub-second digits of an epoch number are truncated (floor). */
+	EXPECT("DateTime", "1700000000.5", 0x00, 0xf1, 0x53, 0x65);
 	CONVERT("DateTime", "\"2106-02-07T06:28:16Z\"",
 		"\"2106-02-07T06:28:16Z\" is out of range for DateTime");
 	CONVERT("DateTime", "\"1970-01-01T00:00:00+00:01\"",
@@ -498,7 +526,8 @@ static void test_datetime(void **state)
 	CONVERT("DateTime", "\"2023-11-14T22:13:2xZ\"", NULL);
 	CONVERT("DateTime", "\"2023-11-31\"",
 		"\"2023-11-31\" is not a date-time (day 31 of 2023-11)");
-	CONVERT("DateTime", "{}", "expected a date-time, got an object");
+	CONVERT("DateTime", "{}",
+		"{} is not a date-time (expected {\"$date\": ...})");
 	CONVERT("DateTime", "false", "expected a date-time, got false");
 }
 
@@ -556,6 +585,243 @@ static void test_array_long(void **state)
 	for (int i = 0; i < 150; i++)
 		want[2 + i] = (uint8_t)i;
 	expect_bytes("Array(UInt8)", json, want, 152);
+}
+
+static void test_wide_int(void **state)
+{
+	(void)state;
+	EXPECT("Int128", "1", 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Int128", "\"1e3\"", 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Int128", "-1", 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	EXPECT("Int128", "170141183460469231731687303715884105727", 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f);
+	EXPECT("Int128", "-170141183460469231731687303715884105728", 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80);
+	CONVERT("Int128", "170141183460469231731687303715884105728",
+		"170141183460469231731687303715884105728 is out of range for "
+		"Int128");
+	CONVERT("Int128", "1.5", "1.5 is not an integer");
+	CONVERT("Int128", "true", "expected an integer, got true");
+	EXPECT("UInt128", "340282366920938463463374607431768211455", 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	CONVERT("UInt128", "-1", "-1 is out of range for UInt128");
+	EXPECT("Int256", "-2", 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	EXPECT("UInt256",
+	       "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+	       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	CONVERT("UInt256",
+		"115792089237316195423570985008687907853269984665640564039457584007913129639936",
+		NULL);
+	CONVERT("UInt256", "1e78", "1e78 is out of range for UInt256");
+}
+
+static void test_decimal(void **state)
+{
+	(void)state;
+	EXPECT("Decimal(10, 2)", "1.23", 0x7b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal(10, 2)", "\"-1.5\"", 0x6a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	EXPECT("Decimal(10, 2)", "1.230", 0x7b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal(10, 2)", "12e-1", 0x78, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal32(2)", "1.5", 0x96, 0x00, 0x00, 0x00);
+	EXPECT("Decimal128(3)", "1e-3", 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal256(0)", "-1", 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	EXPECT("Decimal(4, 1)", "999.9", 0x0f, 0x27, 0x00, 0x00);
+	CONVERT("Decimal(4, 1)", "1000",
+		"1000 is out of range for Decimal(4, 1)");
+	CONVERT("Decimal(10, 2)", "\"12.345\"",
+		"\"12.345\" has more fractional digits than Decimal(10, 2) "
+		"holds");
+	CONVERT("Decimal(10, 2)", "\"1,5\"", "\"1,5\" is not a decimal");
+	CONVERT("Decimal(10, 2)", "[1]", "expected a decimal, got an array");
+	/* Debezium: big-endian two's complement unscaled bytes, base64. */
+	EXPECT("Decimal(10, 2)", "{\"scale\":2,\"value\":\"AeI=\"}", 0xe2,
+	       0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal(10, 3)", "{\"scale\":2,\"value\":\"AeI=\"}", 0xd4,
+	       0x12, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Decimal(10, 2)", "{\"value\":\"/h4=\",\"scale\":2}", 0x1e,
+	       0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	CONVERT("Decimal(10, 1)", "{\"scale\":2,\"value\":\"AeI=\"}",
+		"{\"scale\":2,\"value\":\"AeI=\"} has more fractional digits "
+		"than Decimal(10, 1) holds");
+	CONVERT("Decimal(10, 2)", "{\"scale\":2}",
+		"{\"scale\":2} is not a decimal (expected {\"scale\": N, "
+		"\"value\": \"base64\"})");
+	CONVERT("Decimal(10, 2)", "{\"scale\":2,\"value\":\"*\"}",
+		"{\"scale\":2,\"value\":\"*\"} is not a decimal (bad base64 "
+		"value)");
+	opt_base64 = true;
+	EXPECT("Decimal(10, 2)", "\"AeI=\"", 0xe2, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	CONVERT("Decimal(10, 2)", "\"1.5\"", "\"1.5\" is not base64");
+	EXPECT("Decimal(10, 2)", "1.5", 0x96, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	opt_base64 = false;
+}
+
+static void test_date32_datetime64(void **state)
+{
+	(void)state;
+	EXPECT("Date32", "\"1900-01-01\"", 0x21, 0x9c, 0xff, 0xff);
+	EXPECT("Date32", "\"2299-12-31\"", 0xd1, 0xd6, 0x01, 0x00);
+	EXPECT("Date32", "-1", 0xff, 0xff, 0xff, 0xff);
+	CONVERT("Date32", "\"1899-12-31\"",
+		"\"1899-12-31\" is out of range for Date32");
+	CONVERT("Date32", "1.5", "1.5 is not an integer");
+	EXPECT("DateTime64(3)", "\"2023-11-14T22:13:20.123Z\"", 0x7b, 0x68,
+	       0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00);
+	EXPECT("DateTime64(3)", "\"2023-11-14T22:13:20.1239Z\"", 0x7b, 0x68,
+	       0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00);
+	EXPECT("DateTime64(6, 'UTC')", "\"2023-11-14 22:13:20.123456789\"",
+	       0x40, 0x22, 0x20, 0x18, 0x24, 0x0a, 0x06, 0x00);
+	/* auto: < 1e11 seconds, < 1e14 ms, < 1e17 us, else ns */
+	EXPECT("DateTime64(3)", "1700000000", 0x00, 0x68, 0xe5, 0xcf, 0x8b,
+	       0x01, 0x00, 0x00);
+	EXPECT("DateTime64(3)", "1700000000123", 0x7b, 0x68, 0xe5, 0xcf, 0x8b,
+	       0x01, 0x00, 0x00);
+	EXPECT("DateTime64(3)", "\"1700000000123456\"", 0x7b, 0x68, 0xe5, 0xcf,
+	       0x8b, 0x01, 0x00, 0x00);
+	EXPECT("DateTime64(9)", "1700000000123456789", 0x15, 0xcd, 0x85, 0x3d,
+	       0xfe, 0x9c, 0x97, 0x17);
+	EXPECT("DateTime64(3)", "1700000000.1239", 0x7b, 0x68, 0xe5, 0xcf,
+	       0x8b, 0x01, 0x00, 0x00);
+	EXPECT("DateTime64(0)", "-1.5", 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+	EXPECT("DateTime", "1700000000123", 0x00, 0xf1, 0x53, 0x65);
+	CONVERT("DateTime64(3)", "\"1899-12-31T23:59:59Z\"",
+		"\"1899-12-31T23:59:59Z\" is out of range for DateTime64");
+	CONVERT("DateTime64(9)", "\"2262-04-12T00:00:00Z\"",
+		"\"2262-04-12T00:00:00Z\" is out of range for DateTime64");
+	/* MongoDB extended JSON */
+	EXPECT("DateTime64(3)", "{\"$date\":\"2023-11-14T22:13:20.123Z\"}",
+	       0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00);
+	EXPECT("DateTime64(3)", "{\"$date\":{\"$numberLong\":\"1700000000123\"}}",
+	       0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00);
+	/* a bare $date number is milliseconds whatever the magnitude */
+	EXPECT("DateTime64(3)", "{\"$date\":1700000000}", 0x00, 0xf1, 0x53,
+	       0x65, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("Date", "{\"$date\":\"2023-11-14T22:13:20Z\"}", 0xdb, 0x4c);
+	CONVERT("DateTime64(3)", "{\"$date\":{}}",
+		"{\"$date\":{}} is not a date-time (expected {\"$numberLong\": "
+		"\"ms\"})");
+	CONVERT("DateTime64(3)", "{\"$date\":true}",
+		"{\"$date\":true} is not a date-time (expected {\"$date\": "
+		"...})");
+	/* per-column units */
+	opt_unit = CK_EPOCH_SECONDS;
+	EXPECT("DateTime64(3)", "1700000000", 0x00, 0x68, 0xe5, 0xcf, 0x8b,
+	       0x01, 0x00, 0x00);
+	CONVERT("DateTime64(3)", "1700000000123",
+		"1700000000123 is out of range for DateTime64");
+	CONVERT("DateTime", "1700000000123",
+		"1700000000123 is out of range for DateTime");
+	EXPECT("Date", "1700000000", 0xdb, 0x4c);
+	opt_unit = CK_EPOCH_NANOS;
+	EXPECT("DateTime64(3)", "1700000000123456789", 0x7b, 0x68, 0xe5, 0xcf,
+	       0x8b, 0x01, 0x00, 0x00);
+	opt_unit = CK_EPOCH_MILLIS;
+	EXPECT("Date32", "-1", 0xff, 0xff, 0xff, 0xff);
+	opt_unit = CK_EPOCH_DAYS;
+	EXPECT("DateTime", "1", 0x80, 0x51, 0x01, 0x00);
+	opt_unit = CK_EPOCH_AUTO;
+}
+
+static void test_uuid_ip(void **state)
+{
+	(void)state;
+	/* high UInt64 then low UInt64, each little-endian */
+	EXPECT("UUID", "\"61f0c404-5cb3-11e7-907b-a6006ad3dba0\"", 0xe7, 0x11,
+	       0xb3, 0x5c, 0x04, 0xc4, 0xf0, 0x61, 0xa0, 0xdb, 0xd3, 0x6a,
+	       0x00, 0xa6, 0x7b, 0x90);
+	EXPECT("UUID", "\"61F0C404-5CB3-11E7-907B-A6006AD3DBA0\"", 0xe7, 0x11,
+	       0xb3, 0x5c, 0x04, 0xc4, 0xf0, 0x61, 0xa0, 0xdb, 0xd3, 0x6a,
+	       0x00, 0xa6, 0x7b, 0x90);
+	CONVERT("UUID", "\"61f0c404-5cb3-11e7-907b-a6006ad3dba\"",
+		"\"61f0c404-5cb3-11e7-907b-a6006ad3dba\" is not a UUID");
+	CONVERT("UUID", "\"61f0c404x5cb3-11e7-907b-a6006ad3dba0\"", NULL);
+	CONVERT("UUID", "1", "expected a UUID, got a number");
+	EXPECT("IPv4", "\"116.106.34.242\"", 0xf2, 0x22, 0x6a, 0x74);
+	EXPECT("IPv4", "3232235777", 0x01, 0x01, 0xa8, 0xc0);
+	EXPECT("IPv4", "\"3232235777\"", 0x01, 0x01, 0xa8, 0xc0);
+	CONVERT("IPv4", "\"256.1.1.1\"", "\"256.1.1.1\" is not an IPv4 address");
+	CONVERT("IPv4", "\"1.2.3\"", NULL);
+	CONVERT("IPv4", "\"01.2.3.4\"", NULL);
+	CONVERT("IPv4", "4294967296", "4294967296 is out of range for IPv4");
+	EXPECT("IPv6", "\"2001:db8::1\"", 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01);
+	EXPECT("IPv6", "\"::ffff:1.2.3.4\"", 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 1, 2, 3, 4);
+	EXPECT("IPv6", "\"1.2.3.4\"", 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 1, 2, 3, 4);
+	EXPECT("IPv6", "\"::\"", 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("IPv6", "\"1:2:3:4:5:6:7:8\"", 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0,
+	       6, 0, 7, 0, 8);
+	EXPECT("IPv6", "\"1::\"", 0, 1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	CONVERT("IPv6", "\"1::2::3\"", "\"1::2::3\" is not an IPv6 address");
+	CONVERT("IPv6", "\":::\"", NULL);
+	CONVERT("IPv6", "\"1:2:3:4:5:6:7\"", NULL);
+	CONVERT("IPv6", "\"1:2:3:4:5:6:7:8:9\"", NULL);
+	CONVERT("IPv6", "\"12345::\"", NULL);
+}
+
+static void test_enum_lowcard_agg(void **state)
+{
+	(void)state;
+	EXPECT("Enum8('a' = 1, 'b' = -2)", "\"b\"", 0xfe);
+	EXPECT("Enum8('a' = 1, 'b' = -2)", "1", 0x01);
+	EXPECT("Enum8('a' = 1, 'b' = -2)", "\"-2\"", 0xfe);
+	EXPECT("Enum16('a' = 1000)", "\"a\"", 0xe8, 0x03);
+	CONVERT("Enum8('a' = 1, 'b' = -2)", "\"c\"",
+		"\"c\" is not an element of the enum");
+	CONVERT("Enum8('a' = 1, 'b' = -2)", "2", "2 is not an element of the enum");
+	CONVERT("Enum8('a' = 1)", "[]", "expected an enum name or value, got an array");
+	EXPECT("LowCardinality(String)", "\"x\"", 0x01, 0x78);
+	EXPECT("LowCardinality(Nullable(String))", "null", 0x01);
+	EXPECT("LowCardinality(Nullable(String))", "\"x\"", 0x00, 0x01, 0x78);
+	EXPECT("SimpleAggregateFunction(sum, UInt64)", "5", 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	EXPECT("SimpleAggregateFunction(anyLast, Nullable(UInt8))", "null",
+	       0x01);
+}
+
+static void test_tuple_map_json(void **state)
+{
+	(void)state;
+	EXPECT("Tuple(UInt8, String)", "[1,\"a\"]", 0x01, 0x01, 0x61);
+	EXPECT("Tuple(a UInt8, b String)", "{\"b\":\"x\",\"a\":2}", 0x02, 0x01,
+	       0x78);
+	EXPECT("Tuple(a UInt8, b String)", "[2,\"x\"]", 0x02, 0x01, 0x78);
+	EXPECT("Tuple(a UInt8, b String)", "{\"a\":1,\"z\":0}", 0x01, 0x00);
+	CONVERT("Tuple(UInt8, String)", "[1]", "expected 2 elements, got 1");
+	CONVERT("Tuple(UInt8, String)", "[1,\"a\",3,4]",
+		"expected 2 elements, got 4");
+	CONVERT("Tuple(UInt8, String)", "{}",
+		"expected an array, got an object");
+	CONVERT("Tuple(a UInt8, b String)", "{\"a\":300}",
+		"element 'a': 300 is out of range for UInt8");
+	CONVERT("Tuple(UInt8, UInt8)", "[1,-1]",
+		"element 1: -1 is out of range for UInt8");
+	EXPECT("Map(String, UInt8)", "{\"a\":1,\"b\":2}", 0x02, 0x01, 0x61,
+	       0x01, 0x01, 0x62, 0x02);
+	EXPECT("Map(String, UInt8)", "{}", 0x00);
+	EXPECT("Map(UInt16, String)", "{\"7\":\"x\"}", 0x01, 0x07, 0x00, 0x01,
+	       0x78);
+	CONVERT("Map(UInt8, UInt8)", "{\"x\":1}",
+		"key \"x\": \"x\" is not an integer");
+	CONVERT("Map(String, UInt8)", "{\"x\":-1}",
+		"value of \"x\": -1 is out of range for UInt8");
+	CONVERT("Map(String, UInt8)", "[]", "expected an object, got an array");
+	EXPECT("Array(Tuple(UInt8, Map(String, Decimal(4, 1))))",
+	       "[[1,{\"k\":\"2.5\"}]]", 0x01, 0x01, 0x01, 0x01, 0x6b, 0x19,
+	       0x00, 0x00, 0x00);
+	EXPECT("JSON", "{\"a\": 1}", 0x07, '{', '"', 'a', '"', ':', '1', '}');
+	EXPECT("Object('json')", "\"{}\"", 0x02, '{', '}');
+	CONVERT("JSON", "5", "expected an object, got a number");
+}
+
+static void test_base64_bytes(void **state)
+{
+	(void)state;
+	opt_base64 = true;
+	EXPECT("String", "\"aGk=\"", 0x02, 0x68, 0x69);
+	EXPECT("String", "\"aGk\"", 0x02, 0x68, 0x69);
+	EXPECT("String", "\"\"", 0x00);
+	EXPECT("FixedString(3)", "\"aGk=\"", 0x68, 0x69, 0x00);
+	EXPECT("String", "5", 0x01, '5');
+	CONVERT("String", "\"a\"", "\"a\" is not base64");
+	CONVERT("String", "\"a*==\"", "\"a*==\" is not base64");
+	CONVERT("FixedString(1)", "\"aGk=\"",
+		"\"aGk=\" is 2 bytes, longer than FixedString(1)");
+	opt_base64 = false;
 }
 
 static void expect_null(const char *type, const char *json,
@@ -718,6 +984,13 @@ int main(void)
 		cmocka_unit_test(test_nullable),
 		cmocka_unit_test(test_array),
 		cmocka_unit_test(test_array_long),
+		cmocka_unit_test(test_wide_int),
+		cmocka_unit_test(test_decimal),
+		cmocka_unit_test(test_date32_datetime64),
+		cmocka_unit_test(test_uuid_ip),
+		cmocka_unit_test(test_enum_lowcard_agg),
+		cmocka_unit_test(test_tuple_map_json),
+		cmocka_unit_test(test_base64_bytes),
 		cmocka_unit_test(test_null_defaults),
 		cmocka_unit_test(test_null_count_on_error),
 		cmocka_unit_test(test_defaults),

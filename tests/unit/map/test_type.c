@@ -243,32 +243,84 @@ static void test_malformed(void **state)
 	expect_err("Nullable(UUID) Int8", CK_ERR_PARSE, NULL);
 }
 
+static void test_extended_types(void **state)
+{
+	(void)state;
+	expect_ok("Int128", "Int128");
+	expect_ok("UInt256", "UInt256");
+	expect_ok("Date32", "Date32");
+	expect_ok("UUID", "UUID");
+	expect_ok("IPv4", "IPv4");
+	expect_ok("IPv6", "IPv6");
+	expect_ok("Decimal( 10 ,2 )", "Decimal(10, 2)");
+	expect_ok("Decimal32(2)", "Decimal(9, 2)");
+	expect_ok("Decimal256(76)", "Decimal(76, 76)");
+	expect_ok("DateTime64(3)", "DateTime64(3)");
+	expect_ok("DateTime64(9,'Asia/Tokyo')", "DateTime64(9, 'Asia/Tokyo')");
+	expect_ok("Enum8('a'=1,'b' = -2)", "Enum8('a' = 1, 'b' = -2)");
+	expect_ok("Enum8('a', 'b')", "Enum8('a' = 1, 'b' = 2)");
+	expect_ok("Enum16('it''s' = 1000)", "Enum16('it\\'s' = 1000)");
+	expect_ok("LowCardinality(Nullable(String))",
+		  "LowCardinality(Nullable(String))");
+	expect_ok("Tuple(UInt8, Nullable(String))",
+		  "Tuple(UInt8, Nullable(String))");
+	expect_ok("Tuple(a UInt8, `b c` String)", "Tuple(a UInt8, `b c` String)");
+	expect_ok("Map(String, Array(UInt64))", "Map(String, Array(UInt64))");
+	expect_ok("SimpleAggregateFunction(anyLast ,  String)",
+		  "SimpleAggregateFunction(anyLast, String)");
+	expect_ok("SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), "
+		  "Array(UInt64)))",
+		  "SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), "
+		  "Array(UInt64)))");
+	expect_ok("Object('json')", "Object('json')");
+	expect_ok("JSON", "JSON");
+	expect_ok("JSON(max_dynamic_paths=10)", "JSON(max_dynamic_paths=10)");
+	expect_err("Decimal(77, 2)", CK_ERR_PARSE,
+		   "malformed type 'Decimal(77, 2)': precision out of range at "
+		   "offset 8");
+	expect_err("Decimal(10, 11)", CK_ERR_PARSE,
+		   "malformed type 'Decimal(10, 11)': scale out of range at "
+		   "offset 12");
+	expect_err("Decimal32(10)", CK_ERR_PARSE, NULL);
+	expect_err("DateTime64(10)", CK_ERR_PARSE,
+		   "malformed type 'DateTime64(10)': precision out of range at "
+		   "offset 11");
+	expect_err("Enum8('a' = 128)", CK_ERR_PARSE,
+		   "malformed type 'Enum8('a' = 128)': enum value out of range "
+		   "at offset 12");
+	expect_err("Enum8('a' = 1, 'a' = 2)", CK_ERR_PARSE,
+		   "malformed type 'Enum8('a' = 1, 'a' = 2)': duplicate enum "
+		   "element at offset 22");
+	expect_err("Nullable(LowCardinality(String))", CK_ERR_PARSE,
+		   "malformed type 'Nullable(LowCardinality(String))': Nullable "
+		   "cannot contain a composite type at offset 9");
+	expect_err("LowCardinality(Array(String))", CK_ERR_PARSE, NULL);
+	expect_err("Tuple(a UInt8, String)", CK_ERR_PARSE,
+		   "malformed type 'Tuple(a UInt8, String)': mixed named and "
+		   "unnamed elements at offset 15");
+	expect_err("Map(String)", CK_ERR_PARSE, NULL);
+	expect_err("SimpleAggregateFunction(, UInt8)", CK_ERR_PARSE, NULL);
+}
+
 static void test_unsupported(void **state)
 {
 	(void)state;
-	expect_err("Decimal(10, 2)", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'Decimal(10, 2)'");
-	expect_err("UUID", CK_ERR_UNSUPPORTED, "unsupported type 'UUID'");
-	expect_err("Int128", CK_ERR_UNSUPPORTED, "unsupported type 'Int128'");
-	expect_err("DateTime64(3, 'UTC')", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'DateTime64(3, 'UTC')'");
-	expect_err("Enum8('a' = 1, 'b)' = 2)", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'Enum8('a' = 1, 'b)' = 2)'");
-	expect_err("LowCardinality(String)", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'LowCardinality(String)'");
-	expect_err("Map(String, Array(UInt64))", CK_ERR_UNSUPPORTED, NULL);
-	expect_err("Tuple(a UInt8, `b c` String)", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'Tuple(a UInt8, `b c` String)'");
+	expect_err("BFloat16", CK_ERR_UNSUPPORTED, "unsupported type 'BFloat16'");
+	expect_err("Variant(UInt8, String)", CK_ERR_UNSUPPORTED,
+		   "unsupported type 'Variant(UInt8, String)'");
+	expect_err("Dynamic", CK_ERR_UNSUPPORTED, "unsupported type 'Dynamic'");
+	expect_err("Nested(a UInt8, b String)", CK_ERR_UNSUPPORTED,
+		   "unsupported type 'Nested(a UInt8, b String)'");
 	expect_err("AggregateFunction(quantiles(0.5, 0.9), UInt64)",
 		   CK_ERR_UNSUPPORTED, NULL);
-	expect_err("Object('json')", CK_ERR_UNSUPPORTED, NULL);
+	expect_err("Point", CK_ERR_UNSUPPORTED, "unsupported type 'Point'");
 	/* The innermost unsupported part is named. */
-	expect_err("Array(Decimal(10, 2))", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'Decimal(10, 2)'");
-	expect_err("Nullable( UUID )", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'UUID'");
-	expect_err("Array(Array(IPv4))", CK_ERR_UNSUPPORTED,
-		   "unsupported type 'IPv4'");
+	expect_err("Array(Time('UTC'))", CK_ERR_UNSUPPORTED,
+		   "unsupported type 'Time('UTC')'");
+	expect_err("Nullable( Time )", CK_ERR_UNSUPPORTED,
+		   "unsupported type 'Time'");
+	expect_err("Map(String, Tuple(a IPv4, b Array(Time)))",
+		   CK_ERR_UNSUPPORTED, "unsupported type 'Time'");
 	/* Names are case-sensitive, as DESCRIBE prints them. */
 	expect_err("string", CK_ERR_UNSUPPORTED, "unsupported type 'string'");
 	expect_err("Int", CK_ERR_UNSUPPORTED, "unsupported type 'Int'");
@@ -281,10 +333,10 @@ static void test_long_text_is_cut(void **state)
 	size_t n = 0;
 
 	(void)state;
-	n += (size_t)snprintf(text + n, sizeof(text) - n, "Enum8(");
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "Variant(");
 	for (int i = 0; i < 20; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "'v%d' = %d, ",
-				      i, i);
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "FixedString(%d), ", i + 1);
 	snprintf(text + n - 2, sizeof(text) - n + 2, ")");
 	snprintf(want, sizeof(want), "unsupported type '%.100s...'", text);
 	expect_err(text, CK_ERR_UNSUPPORTED, want);
@@ -313,7 +365,7 @@ static void test_depth_limit(void **state)
 	expect_err(text, CK_ERR_LIMIT, "type nested deeper than 32 levels");
 
 	/* Skipping an unknown type's parameters is not recursive. */
-	n = (size_t)snprintf(text, sizeof(text), "Tuple(");
+	n = (size_t)snprintf(text, sizeof(text), "Variant(");
 	for (int i = 0; i < 200; i++)
 		text[n++] = '(';
 	for (int i = 0; i < 200; i++)
@@ -352,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_datetime_tz),
 		cmocka_unit_test(test_wrappers),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_extended_types),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_long_text_is_cut),
 		cmocka_unit_test(test_depth_limit),
