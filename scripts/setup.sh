@@ -36,7 +36,7 @@ mkdir -p .work
 # ---------------------------------------------------------------- 1. apt
 PACKAGES=(
     build-essential cmake ninja-build pkg-config
-    librdkafka-dev libcurl4-openssl-dev libyaml-dev libzstd-dev liblz4-dev
+    librdkafka-dev libcurl4-openssl-dev libyaml-dev libzstd-dev liblz4-dev zlib1g-dev
     libcmocka-dev clang libclang-rt-14-dev
     clickhouse-server clickhouse-client
     kcat socat curl ca-certificates procps util-linux

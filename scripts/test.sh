@@ -4,11 +4,13 @@
 #   scripts/test.sh [--quick]
 #
 #   0. no banned C library calls in src/ and fuzz/
-#   1. release build with -Werror; unit tests and fuzz-corpus replays (ctest)
-#   2. ASan+UBSan build; the same ctest suite under the sanitizers
+#   1. release build with -Werror; unit tests and fuzz-corpus replays (ctest);
+#      golden RowBinary tests (tests/golden: exact bytes + chdb decode)
+#   2. ASan+UBSan build; the same ctest suite under the sanitizers; a short
+#      libFuzzer run of each harness (CHUTE_FUZZ_SECONDS, default 20)
 #   3. integration tests (pytest) against a real ClickHouse server and a real
 #      Kafka broker started by scripts/dev-env.sh in .work/test-env, stopped
-#      again at the end
+#      again at the end; tests/golden again there, now with the 18.16 server
 #
 # --quick skips the sanitizer build. Needs scripts/setup.sh to have run.
 set -euo pipefail
@@ -39,6 +41,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WERROR=ON
 cmake --build build -j "$JOBS"
 say "unit tests and fuzz-corpus replays"
 ctest --test-dir build --output-on-failure -j "$JOBS"
+say "golden RowBinary tests (exact bytes; decoded by chdb, ClickHouse 26.x)"
+export CHUTE_GOLDEN_BIN="${CHUTE_GOLDEN_BIN:-$REPO/build/rowbinary_golden}"
+env -u CLICKHOUSE_URL .work/venv/bin/python -m pytest tests/golden -q -p no:cacheprovider
 
 if [ "$QUICK" = 0 ]; then
     say "sanitizer build (ASan + UBSan, -Werror)"
@@ -48,6 +53,22 @@ if [ "$QUICK" = 0 ]; then
     say "unit tests and fuzz-corpus replays under ASan + UBSan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+
+    say "short fuzz runs (libFuzzer, ASan + UBSan): every parser of untrusted input"
+    CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCHUTE_FUZZ=ON -DCHUTE_TESTS=OFF >/dev/null
+    cmake --build build-fuzz -j "$JOBS" --target fuzz_json fuzz_row fuzz_type fuzz_config
+    for f in json row type config; do
+        work="$(mktemp -d)"
+        if ! build-fuzz/fuzz_$f -max_total_time="${CHUTE_FUZZ_SECONDS:-20}" \
+            -max_len=4096 "$work" "fuzz/corpus/$f" >"$work.log" 2>&1; then
+            tail -n 60 "$work.log" >&2
+            echo "fuzz_$f found a crash (reproducer above; add it to fuzz/corpus/$f once fixed)" >&2
+            exit 1
+        fi
+        grep -E '^Done|stat::number_of_executed_units' "$work.log" | tail -n 1 | sed "s/^/fuzz_$f: /" >&2
+        rm -rf "$work" "$work.log"
+    done
 fi
 
 say "integration tests against real ClickHouse and Kafka"
@@ -58,4 +79,6 @@ eval "$(scripts/dev-env.sh up)"
 export KAFKA_BOOTSTRAP CLICKHOUSE_URL
 export CHUTE_BIN="$REPO/build/chute"
 .work/venv/bin/python -m pytest tests/integration -q -rA --durations=10
+say "golden RowBinary bytes on the real ClickHouse server (18.16)"
+.work/venv/bin/python -m pytest tests/golden -q -p no:cacheprovider -k test_old_server
 say "all tests passed"

@@ -5,22 +5,37 @@
  * DESCRIBE TABLE) and an INSERT whose body chute has already encoded. The
  * client's job is to never misread an outcome:
  *
- *   success   HTTP 200 and no X-ClickHouse-Exception-Code header and no
- *             exception text in the body
- *   failure   anything else; the error says what the server said, and is
- *             classified:
- *     retriable  the same request may succeed later: connection refused or
- *                reset, timeouts, HTTP 5xx/429/503 without a permanent code,
- *                and codes such as TOO_MANY_PARTS (252), TIMEOUT_EXCEEDED
- *                (159), UNKNOWN_STATUS_OF_INSERT (319), MEMORY_LIMIT_EXCEEDED
- *                (241), TABLE_IS_READ_ONLY (242), NETWORK_ERROR (210)
- *     permanent  the request itself is wrong for this server: unknown table
- *                or column, authentication, syntax, type mismatch. chute
- *                still never drops the batch for it (see pipeline.c); the
- *                class only decides how loudly it is reported.
+ *   success   HTTP 200 and no X-ClickHouse-Exception-Code header and, for
+ *             an insert, no exception text in the body
+ *   failure   anything else; the error says what the server said, and the
+ *             failure is put in one of three classes (ck_ch_classify):
+ *     retriable      the same request may succeed later: connection refused
+ *                    or reset, timeouts, HTTP 5xx/429/408 without a code,
+ *                    and codes such as TOO_MANY_PARTS (252), TIMEOUT_EXCEEDED
+ *                    (159), UNKNOWN_STATUS_OF_INSERT (319),
+ *                    MEMORY_LIMIT_EXCEEDED (241), TABLE_IS_READ_ONLY (242)
+ *     bad data       the server parsed the rows and refused their values
+ *                    (CANNOT_PARSE_TEXT 6, CANNOT_PARSE_INPUT_ASSERTION_FAILED
+ *                    27, CANNOT_READ_ALL_DATA 33, TYPE_MISMATCH 53, ...).
+ *                    chute encodes rows against the table's schema, so this
+ *                    mostly means the table changed under a running chute
+ *     configuration  the request is wrong for this server: unknown table or
+ *                    column, authentication, syntax, readonly user, TLS
+ *                    verification; and any code chute does not know, so
+ *                    that "bad data" is only ever said when the server said
+ *                    so
+ *   chute retries every class today and never drops a batch (inserter.c);
+ *   the class decides how loudly a failure is reported.
  *
- * An outcome-unknown failure (the body was sent, then the connection broke
- * or timed out) is retriable: the caller sends the identical body again.
+ * Outcome unknown: 319, or the connection broke or timed out after some of
+ * the body was sent. The server may have inserted some or all rows; the
+ * failure is retriable and the caller must send the identical batch again
+ * (duplicates are possible, never loss).
+ *
+ * Per insert the client also sends the configured server settings (only
+ * those the server knows: ck_ch_probe refuses the others), a query_id for
+ * system.query_log, and compresses the body (Content-Encoding) into a
+ * buffer it reuses, so a batch costs no allocation after the first.
  *
  * A client is used by one thread at a time (it owns one curl easy handle and
  * keeps its connection alive between requests).
@@ -35,7 +50,9 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "config/config.h"
 
+/* Zero-initialised options are the safe defaults (TLS verification on). */
 struct ck_ch_opts {
 	const char *url;      /* http(s)://host:port, no query string */
 	const char *database; /* default database for queries */
@@ -43,7 +60,37 @@ struct ck_ch_opts {
 	const char *password;
 	int64_t connect_timeout_ms;
 	int64_t request_timeout_ms;
+	const struct ck_config_kv *settings; /* sent with every insert */
+	size_t nsettings;
+	const char *tls_ca_file;     /* NULL: the system CA store */
+	const char *tls_client_cert; /* NULL: no client certificate */
+	const char *tls_client_key;  /* NULL: the key is in tls_client_cert */
+	bool tls_no_verify;          /* skip peer and host name checks */
+	enum ck_compression compression;
 };
+
+/* What a failed request means for the caller; see the top of this file. */
+enum ck_ch_class {
+	CK_CH_CLASS_NONE = 0,  /* no failure (or abandoned at shutdown) */
+	CK_CH_CLASS_RETRIABLE, /* try the same request again later */
+	CK_CH_CLASS_BAD_DATA,  /* the server refused the rows' values */
+	CK_CH_CLASS_CONFIG,    /* table, columns, credentials, TLS, URL */
+};
+
+/*
+ * Classifies one outcome: curl_code (a CURLcode, 0 when the transfer
+ * completed), then the ClickHouse exception code (0 if none), then the HTTP
+ * status. Pure; exposed for tests and for the pipeline.
+ */
+enum ck_ch_class ck_ch_classify(long http_status, int curl_code,
+				int exception_code);
+
+/* "retriable", "bad data", "configuration" ("ok" for NONE). */
+const char *ck_ch_class_name(enum ck_ch_class cls);
+
+/* Client options from the clickhouse section; borrows config's strings. */
+void ck_ch_opts_from_config(struct ck_ch_opts *opts,
+			    const struct ck_config *config);
 
 struct ck_ch_client;
 
@@ -78,11 +125,17 @@ int ck_ch_query(struct ck_ch_client *client, const char *sql,
 
 /*
  * Sends an INSERT: the query text (e.g. "INSERT INTO `db`.`t` (`a`) FORMAT
- * RowBinary") in the URL and [body, body+len) as the request body. Borrows
- * body. Returns CK_OK only when the server acknowledged the whole insert.
+ * RowBinary") in the URL and [body, body+len) as the request body, with
+ * the configured settings and compression. query_id (may be NULL) names
+ * the insert in system.query_log; a retry should reuse it, so that a retry
+ * racing a still-running first attempt is refused (216, retriable) rather
+ * than run twice. Borrows body. Returns CK_OK only when the server
+ * acknowledged the whole insert; otherwise err->retriable matches
+ * ck_ch_last_class() == CK_CH_CLASS_RETRIABLE.
  */
 int ck_ch_insert(struct ck_ch_client *client, const char *sql,
-		 const uint8_t *body, size_t len, struct ck_err *err);
+		 const char *query_id, const uint8_t *body, size_t len,
+		 struct ck_err *err);
 
 /*
  * The ClickHouse exception code of the last failed request (0 if none or
@@ -90,11 +143,36 @@ int ck_ch_insert(struct ck_ch_client *client, const char *sql,
  */
 int ck_ch_last_exception_code(const struct ck_ch_client *client);
 
+/* The class of the last failed request (CK_CH_CLASS_NONE after success). */
+enum ck_ch_class ck_ch_last_class(const struct ck_ch_client *client);
+
 /*
- * Whether a ClickHouse exception code means "retry the same request".
- * Exposed for tests.
+ * Whether the last failed insert may have been applied, in part or in full
+ * (319, or the connection ended after body bytes were sent).
+ */
+bool ck_ch_last_outcome_unknown(const struct ck_ch_client *client);
+
+/*
+ * Bytes of the last insert body as sent (after compression), for metrics
+ * and measurements.
+ */
+size_t ck_ch_last_sent_bytes(const struct ck_ch_client *client);
+
+/*
+ * Whether a ClickHouse exception code means "retry the same request":
+ * ck_ch_classify(500, 0, code) == CK_CH_CLASS_RETRIABLE. Exposed for tests.
  */
 bool ck_ch_code_is_retriable(int code);
+
+/*
+ * Checks, once at start-up, what the client is configured to send against
+ * the server: every setting must be in system.settings (CK_ERR_CONFIG
+ * naming clickhouse.settings.<name> and the server version otherwise), and
+ * the server must accept the body compression (CK_ERR_CONFIG naming
+ * clickhouse.compression otherwise). Called by ck_ch_probe.
+ */
+int ck_ch_check_server(struct ck_ch_client *client, const char *version,
+		       struct ck_err *err);
 
 /*
  * Parses "Code: 60. DB::Exception: ..." out of a response body (old servers

@@ -87,6 +87,7 @@ int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
 			"'RowBinaryWithDefaults' AND is_input",
 			&out, NULL) == CK_OK)
 		info->row_binary_with_defaults = out.len > 0 && out.data[0] == '1';
+	rc = ck_ch_check_server(client, info->version, err);
 out:
 	ck_buf_free(&out);
 	return rc;

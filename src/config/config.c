@@ -575,12 +575,175 @@ static int walk_kafka(struct walk *w, yaml_node_t *map,
 	return rc;
 }
 
+static const char *const compression_names[] = {
+	[CK_COMPRESSION_NONE] = "none",
+	[CK_COMPRESSION_GZIP] = "gzip",
+	[CK_COMPRESSION_ZSTD] = "zstd",
+	[CK_COMPRESSION_LZ4] = "lz4",
+};
+
+bool ck_config_parse_compression(const char *text, enum ck_compression *out)
+{
+	for (size_t i = 0;
+	     i < sizeof(compression_names) / sizeof(compression_names[0]); i++) {
+		if (strcmp(text, compression_names[i]) == 0) {
+			*out = (enum ck_compression)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *ck_config_compression_name(enum ck_compression compression)
+{
+	if ((size_t)compression >=
+	    sizeof(compression_names) / sizeof(compression_names[0]))
+		return "?";
+	return compression_names[compression];
+}
+
+static bool parse_compression_cb(const char *text, void *out)
+{
+	return ck_config_parse_compression(text, out);
+}
+
+static bool parse_bool_cb(const char *text, void *out)
+{
+	bool *b = out;
+
+	if (strcmp(text, "true") == 0)
+		*b = true;
+	else if (strcmp(text, "false") == 0)
+		*b = false;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * clickhouse.settings: names are checked against the server's
+ * system.settings at start-up (see ck_ch_probe); here only that they are
+ * identifiers, so nothing else can ride along in the URL.
+ */
+static int walk_clickhouse_settings(struct walk *w, yaml_node_t *map,
+				    struct ck_config *config)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top -
+			    map->data.mapping.pairs.start);
+
+	config->clickhouse.settings =
+		calloc(n ? n : 1, sizeof(struct ck_config_kv));
+	if (!config->clickhouse.settings)
+		return ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		struct ck_config_kv *kv =
+			&config->clickhouse.settings[config->clickhouse
+							     .nsettings];
+		char path[256];
+		const char *key;
+		int rc;
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return walk_error(w, k, "clickhouse.settings",
+					  "keys must be plain strings");
+		key = (const char *)k->data.scalar.value;
+		join_path(path, sizeof(path), "clickhouse.settings", key);
+		if (!key[0] || strspn(key, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_") != strlen(key))
+			return walk_error(w, k, path,
+					  "expected a setting name (letters, "
+					  "digits and _)");
+		for (size_t i = 0; i < config->clickhouse.nsettings; i++)
+			if (strcmp(config->clickhouse.settings[i].key, key) == 0)
+				return walk_error(w, k, path,
+						  "key appears twice");
+		if (!v || v->type != YAML_SCALAR_NODE)
+			return walk_error(w, v ? v : k, path,
+					  "expected a scalar value");
+		kv->key = strdup(key);
+		if (!kv->key)
+			return ck_err_set(w->err, CK_ERR_NOMEM,
+					  "out of memory");
+		config->clickhouse.nsettings++;
+		rc = expand_env(w, v, path, (const char *)v->data.scalar.value,
+				&kv->value);
+		if (rc)
+			return rc;
+	}
+	return CK_OK;
+}
+
+static int check_readable(struct walk *w, yaml_node_t *map, const char *key,
+			  const char *file)
+{
+	char path[256];
+	FILE *f;
+
+	if (!file)
+		return CK_OK;
+	join_path(path, sizeof(path), "clickhouse.tls", key);
+	f = fopen(file, "rb");
+	if (!f)
+		return walk_error(w, map_get(w, map, key), path,
+				  "cannot read \"%s\": %s", file,
+				  strerror(errno));
+	fclose(f);
+	return CK_OK;
+}
+
+static int walk_clickhouse_tls(struct walk *w, yaml_node_t *map,
+			       struct ck_config *config)
+{
+	static const char *const keys[] = {"ca_file", "verify", "client_cert",
+					   "client_key", NULL};
+	const char *path = "clickhouse.tls";
+	int rc = map_check_keys(w, map, path, keys);
+
+	if (!rc)
+		rc = get_string(w, map, path, "ca_file", false,
+				"a PEM file of CA certificates",
+				&config->clickhouse.tls.ca_file);
+	if (!rc)
+		rc = get_value(w, map, path, "verify", "true or false",
+			       parse_bool_cb, &config->clickhouse.tls.verify);
+	if (!rc)
+		rc = get_string(w, map, path, "client_cert", false,
+				"a PEM certificate file",
+				&config->clickhouse.tls.client_cert);
+	if (!rc)
+		rc = get_string(w, map, path, "client_key", false,
+				"a PEM private key file",
+				&config->clickhouse.tls.client_key);
+	if (!rc && config->clickhouse.tls.client_key &&
+	    !config->clickhouse.tls.client_cert)
+		rc = walk_error(w, map_get(w, map, "client_key"),
+				"clickhouse.tls.client_key",
+				"needs clickhouse.tls.client_cert");
+	if (!rc)
+		rc = check_readable(w, map, "ca_file",
+				    config->clickhouse.tls.ca_file);
+	if (!rc)
+		rc = check_readable(w, map, "client_cert",
+				    config->clickhouse.tls.client_cert);
+	if (!rc)
+		rc = check_readable(w, map, "client_key",
+				    config->clickhouse.tls.client_key);
+	return rc;
+}
+
 static int walk_clickhouse(struct walk *w, yaml_node_t *map,
 			   struct ck_config *config)
 {
 	static const char *const keys[] = {
-		"url",	    "database",	       "user",		 "password",
-		"timeout", "connect_timeout", "insert_workers", NULL};
+		"url",	   "database",	       "user",
+		"password", "timeout",	       "connect_timeout",
+		"insert_workers", "settings", "tls",
+		"compression", NULL};
+	yaml_node_t *sub;
 	int rc = map_check_keys(w, map, "clickhouse", keys);
 
 	if (!rc)
@@ -616,6 +779,14 @@ static int walk_clickhouse(struct walk *w, yaml_node_t *map,
 			       "a number of threads between 1 and 64",
 			       parse_workers_cb,
 			       &config->clickhouse.insert_workers);
+	if (!rc)
+		rc = get_value(w, map, "clickhouse", "compression",
+			       "none, gzip, zstd or lz4", parse_compression_cb,
+			       &config->clickhouse.compression);
+	if (!rc && (sub = get_mapping(w, map, "clickhouse", "settings", &rc)))
+		rc = walk_clickhouse_settings(w, sub, config);
+	if (!rc && (sub = get_mapping(w, map, "clickhouse", "tls", &rc)))
+		rc = walk_clickhouse_tls(w, sub, config);
 	return rc;
 }
 
@@ -782,6 +953,8 @@ static void config_set_defaults(struct ck_config *config)
 	config->clickhouse.connect_timeout_ms = 5000;
 	config->clickhouse.request_timeout_ms = 60000;
 	config->clickhouse.insert_workers = 2;
+	config->clickhouse.tls.verify = true;
+	config->clickhouse.compression = CK_COMPRESSION_NONE;
 	config->batch.max_rows = 100000;
 	config->batch.max_bytes = 16u << 20;
 	config->batch.max_wait_ms = 1000;
@@ -900,6 +1073,14 @@ void ck_config_destroy(struct ck_config *config)
 	free(config->clickhouse.database);
 	free(config->clickhouse.user);
 	free(config->clickhouse.password);
+	for (size_t i = 0; i < config->clickhouse.nsettings; i++) {
+		free(config->clickhouse.settings[i].key);
+		free(config->clickhouse.settings[i].value);
+	}
+	free(config->clickhouse.settings);
+	free(config->clickhouse.tls.ca_file);
+	free(config->clickhouse.tls.client_cert);
+	free(config->clickhouse.tls.client_key);
 	for (size_t i = 0; i < config->nroutes; i++) {
 		free(config->routes[i].topic);
 		free(config->routes[i].table);

@@ -41,6 +41,14 @@ enum ck_format {
 	CK_FORMAT_JSON,
 };
 
+/* Content-Encoding of insert bodies (clickhouse.compression). */
+enum ck_compression {
+	CK_COMPRESSION_NONE,
+	CK_COMPRESSION_GZIP,
+	CK_COMPRESSION_ZSTD,
+	CK_COMPRESSION_LZ4,
+};
+
 /* One topic routed to one table. */
 struct ck_config_route {
 	char *topic;
@@ -69,6 +77,16 @@ struct ck_config {
 		int64_t connect_timeout_ms;
 		int64_t request_timeout_ms;
 		int insert_workers;
+		/* Server settings sent with every insert (clickhouse.settings). */
+		struct ck_config_kv *settings;
+		size_t nsettings;
+		struct {
+			char *ca_file;     /* NULL: the system CA store */
+			bool verify;       /* peer certificate and host name */
+			char *client_cert; /* PEM; NULL: none */
+			char *client_key;  /* PEM; NULL: in client_cert */
+		} tls;
+		enum ck_compression compression;
 	} clickhouse;
 
 	struct ck_batch_policy batch; /* defaults for routes */
@@ -112,5 +130,9 @@ void ck_config_destroy(struct ck_config *config);
  */
 bool ck_config_parse_size(const char *text, uint64_t *out);
 bool ck_config_parse_duration_ms(const char *text, int64_t *out);
+
+/* "none", "gzip", "zstd", "lz4" and back. Exposed for tests and logs. */
+bool ck_config_parse_compression(const char *text, enum ck_compression *out);
+const char *ck_config_compression_name(enum ck_compression compression);
 
 #endif

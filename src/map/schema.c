@@ -270,6 +270,26 @@ const char *ck_schema_format(const struct ck_schema *schema)
 	return schema->with_defaults ? "RowBinaryWithDefaults" : "RowBinary";
 }
 
+static bool type_has_json(const struct ck_type *type)
+{
+	if (type->kind == CK_TYPE_JSON)
+		return true;
+	for (size_t i = 0; i < type->nchild; i++) {
+		if (type_has_json(type->child[i]))
+			return true;
+	}
+	return false;
+}
+
+bool ck_schema_has_json(const struct ck_schema *schema)
+{
+	for (size_t i = 0; i < schema->ncols; i++) {
+		if (type_has_json(schema->cols[i].type))
+			return true;
+	}
+	return false;
+}
+
 size_t ck_schema_insert_count(const struct ck_schema *schema)
 {
 	return schema->ncols;

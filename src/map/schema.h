@@ -73,6 +73,13 @@ void ck_schema_destroy(struct ck_schema *schema);
 /* "RowBinary" or "RowBinaryWithDefaults": the FORMAT of the INSERT. */
 const char *ck_schema_format(const struct ck_schema *schema);
 
+/*
+ * True when an inserted column is or contains a JSON/Object column. chute
+ * writes those as JSON text, which the server reads only with
+ * input_format_binary_read_json_as_string = 1 in the INSERT.
+ */
+bool ck_schema_has_json(const struct ck_schema *schema);
+
 /* Number of columns the INSERT lists, in RowBinary order. */
 size_t ck_schema_insert_count(const struct ck_schema *schema);
 

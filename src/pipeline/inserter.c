@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -72,6 +73,17 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 	const struct ck_inserter_route *route = &ins->opts.routes[batch->route];
 	int64_t backoff = ins->opts.initial_backoff_ms;
 	int64_t start = ck_clock_mono_ms();
+	char query_id[256];
+
+	/*
+	 * One id per batch, the same on every attempt: system.query_log
+	 * shows each try of a range, and a retry that races a first attempt
+	 * still running on the server is refused (216, retriable) instead
+	 * of inserting the rows twice.
+	 */
+	snprintf(query_id, sizeof(query_id), "chute-%s-%d-%lld-%lld",
+		 route->table, (int)batch->partition,
+		 (long long)batch->first_offset, (long long)batch->last_offset);
 
 	if (batch->nrows == 0) {
 		batch->status = CK_BATCH_INSERTED;
@@ -85,8 +97,9 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 			return;
 		}
 		batch->attempts++;
-		rc = ck_ch_insert(w->client, route->sql, batch->rows.data,
-				  batch->rows.len, &batch->err);
+		rc = ck_ch_insert(w->client, route->sql, query_id,
+				  batch->rows.data, batch->rows.len,
+				  &batch->err);
 		if (rc == CK_OK) {
 			batch->status = CK_BATCH_INSERTED;
 			batch->insert_ms = ck_clock_mono_ms() - start;
@@ -105,22 +118,27 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 			return;
 		}
 		/*
-		 * Permanent errors are retried too: the rows are good (they
-		 * were encoded against the table's schema), so a refusal means
-		 * the table or the credentials changed, and dropping the batch
-		 * would lose data. The operator sees an ERROR line per attempt.
+		 * Every class is retried: a batch is never dropped. Rows
+		 * encoded against the table's schema that the server refuses
+		 * ("bad data") or cannot place ("configuration") mean the
+		 * table or the credentials changed under chute; the operator
+		 * sees an ERROR line per attempt until someone fixes it.
 		 */
-		ck_log(batch->err.retriable ? CK_LOG_WARN : CK_LOG_ERROR,
+		enum ck_ch_class cls = ck_ch_last_class(w->client);
+		ck_log(cls == CK_CH_CLASS_RETRIABLE ? CK_LOG_WARN : CK_LOG_ERROR,
 		       "insert of %llu rows into %s failed (attempt %d, "
-		       "partition %d, offsets %lld..%lld, %s): %s; retrying in "
-		       "%lld ms",
+		       "partition %d, offsets %lld..%lld, class %s%s): %s; "
+		       "retrying in %lld ms",
 		       (unsigned long long)batch->nrows, route->table,
 		       batch->attempts, (int)batch->partition,
 		       (long long)batch->first_offset,
-		       (long long)batch->last_offset,
-		       batch->err.retriable ? "retriable"
-					    : "not retriable: check the table "
-					      "and credentials",
+		       (long long)batch->last_offset, ck_ch_class_name(cls),
+		       cls == CK_CH_CLASS_BAD_DATA
+			       ? ": the server refused the rows; check the "
+				 "table's column types"
+		       : cls == CK_CH_CLASS_CONFIG
+			       ? ": check the table and credentials"
+			       : "",
 		       batch->err.msg, (long long)backoff);
 		/* Full jitter in the upper half keeps workers from lockstep. */
 		int64_t sleep_ms = backoff / 2 +

@@ -726,7 +726,13 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 				err);
 	}
 	if (!rc)
-		rc = ck_buf_printf(&sql, err, ") FORMAT %s",
+		rc = ck_buf_printf(&sql, err, ")");
+	/* JSON columns travel as text; see ck_schema_has_json(). */
+	if (!rc && ck_schema_has_json(route->schema))
+		rc = ck_buf_printf(&sql, err, " SETTINGS "
+				   "input_format_binary_read_json_as_string = 1");
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " FORMAT %s",
 				   ck_schema_format(route->schema));
 	if (!rc)
 		rc = ck_buf_put_u8(&sql, '\0', err);
@@ -773,14 +779,7 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 	if (!p)
 		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
 	p->config = config;
-	p->ch_opts = (struct ck_ch_opts){
-		.url = config->clickhouse.url,
-		.database = config->clickhouse.database,
-		.user = config->clickhouse.user,
-		.password = config->clickhouse.password,
-		.connect_timeout_ms = config->clickhouse.connect_timeout_ms,
-		.request_timeout_ms = config->clickhouse.request_timeout_ms,
-	};
+	ck_ch_opts_from_config(&p->ch_opts, config);
 	p->ch = ck_ch_client_new(&p->ch_opts, err);
 	if (!p->ch) {
 		rc = err ? err->code : CK_ERR_NOMEM;

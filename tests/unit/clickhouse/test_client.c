@@ -44,6 +44,90 @@ static void test_retriable_codes(void **state)
 	assert_false(ck_ch_code_is_retriable(0));
 }
 
+/* 7 CURLE_COULDNT_CONNECT, 28 OPERATION_TIMEDOUT, 52 GOT_NOTHING,
+ * 56 RECV_ERROR, 55 SEND_ERROR, 3 URL_MALFORMAT, 60 PEER_FAILED_VERIFICATION,
+ * 77 SSL_CACERT_BADFILE, 58 SSL_CERTPROBLEM, 42 ABORTED_BY_CALLBACK. */
+static void test_classify(void **state)
+{
+	static const struct {
+		long status;
+		int curl;
+		int code;
+		enum ck_ch_class want;
+	} cases[] = {
+		{200, 0, 0, CK_CH_CLASS_NONE},
+		/* transport */
+		{0, 7, 0, CK_CH_CLASS_RETRIABLE},
+		{0, 28, 0, CK_CH_CLASS_RETRIABLE},
+		{0, 52, 0, CK_CH_CLASS_RETRIABLE},
+		{0, 55, 0, CK_CH_CLASS_RETRIABLE},
+		{0, 56, 0, CK_CH_CLASS_RETRIABLE},
+		{0, 3, 0, CK_CH_CLASS_CONFIG},
+		{0, 60, 0, CK_CH_CLASS_CONFIG},
+		{0, 77, 0, CK_CH_CLASS_CONFIG},
+		{0, 58, 0, CK_CH_CLASS_CONFIG},
+		{0, 42, 0, CK_CH_CLASS_NONE},
+		/* HTTP status without a code (a proxy, a load balancer) */
+		{500, 0, 0, CK_CH_CLASS_RETRIABLE},
+		{502, 0, 0, CK_CH_CLASS_RETRIABLE},
+		{503, 0, 0, CK_CH_CLASS_RETRIABLE},
+		{429, 0, 0, CK_CH_CLASS_RETRIABLE},
+		{408, 0, 0, CK_CH_CLASS_RETRIABLE},
+		{401, 0, 0, CK_CH_CLASS_CONFIG},
+		{403, 0, 0, CK_CH_CLASS_CONFIG},
+		{404, 0, 0, CK_CH_CLASS_CONFIG},
+		/* the code decides over the status, also on a 200 */
+		{500, 0, 252, CK_CH_CLASS_RETRIABLE}, /* TOO_MANY_PARTS */
+		{500, 0, 241, CK_CH_CLASS_RETRIABLE}, /* MEMORY_LIMIT_EXCEEDED */
+		{500, 0, 319, CK_CH_CLASS_RETRIABLE}, /* UNKNOWN_STATUS_OF_INSERT */
+		{500, 0, 159, CK_CH_CLASS_RETRIABLE}, /* TIMEOUT_EXCEEDED */
+		{500, 0, 242, CK_CH_CLASS_RETRIABLE}, /* TABLE_IS_READ_ONLY */
+		{500, 0, 216, CK_CH_CLASS_RETRIABLE}, /* same query_id running */
+		{500, 0, 210, CK_CH_CLASS_RETRIABLE}, /* NETWORK_ERROR */
+		{200, 0, 252, CK_CH_CLASS_RETRIABLE},
+		{500, 0, 6, CK_CH_CLASS_BAD_DATA},    /* CANNOT_PARSE_TEXT */
+		{400, 0, 27, CK_CH_CLASS_BAD_DATA},   /* CANNOT_PARSE_INPUT_... */
+		{500, 0, 33, CK_CH_CLASS_BAD_DATA},   /* CANNOT_READ_ALL_DATA */
+		{500, 0, 41, CK_CH_CLASS_BAD_DATA},   /* CANNOT_PARSE_DATETIME */
+		{500, 0, 53, CK_CH_CLASS_BAD_DATA},   /* TYPE_MISMATCH */
+		{500, 0, 69, CK_CH_CLASS_BAD_DATA},   /* ARGUMENT_OUT_OF_BOUND */
+		{500, 0, 70, CK_CH_CLASS_BAD_DATA},   /* CANNOT_CONVERT_TYPE */
+		{500, 0, 72, CK_CH_CLASS_BAD_DATA},   /* CANNOT_PARSE_NUMBER */
+		{500, 0, 117, CK_CH_CLASS_BAD_DATA},  /* INCORRECT_DATA */
+		{500, 0, 131, CK_CH_CLASS_BAD_DATA},  /* TOO_LARGE_STRING_SIZE */
+		{500, 0, 321, CK_CH_CLASS_BAD_DATA},  /* VALUE_IS_OUT_OF_RANGE */
+		{500, 0, 407, CK_CH_CLASS_BAD_DATA},  /* DECIMAL_OVERFLOW */
+		{404, 0, 60, CK_CH_CLASS_CONFIG},     /* UNKNOWN_TABLE */
+		{500, 0, 16, CK_CH_CLASS_CONFIG},     /* NO_SUCH_COLUMN_IN_TABLE */
+		{500, 0, 47, CK_CH_CLASS_CONFIG},     /* UNKNOWN_IDENTIFIER */
+		{500, 0, 62, CK_CH_CLASS_CONFIG},     /* SYNTAX_ERROR */
+		{500, 0, 81, CK_CH_CLASS_CONFIG},     /* UNKNOWN_DATABASE */
+		{500, 0, 164, CK_CH_CLASS_CONFIG},    /* READONLY user */
+		{500, 0, 192, CK_CH_CLASS_CONFIG},    /* UNKNOWN_USER */
+		{500, 0, 193, CK_CH_CLASS_CONFIG},    /* WRONG_PASSWORD */
+		{500, 0, 194, CK_CH_CLASS_CONFIG},    /* REQUIRED_PASSWORD */
+		{403, 0, 497, CK_CH_CLASS_CONFIG},    /* ACCESS_DENIED */
+		{403, 0, 516, CK_CH_CLASS_CONFIG},    /* AUTHENTICATION_FAILED */
+		{500, 0, 115, CK_CH_CLASS_CONFIG},    /* UNKNOWN_SETTING */
+		{500, 0, 89, CK_CH_CLASS_CONFIG},     /* UNKNOWN_COMPRESSION_... */
+		{500, 0, 123456, CK_CH_CLASS_CONFIG}, /* unknown: never bad data */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum ck_ch_class got = ck_ch_classify(
+			cases[i].status, cases[i].curl, cases[i].code);
+		if (got != cases[i].want)
+			fail_msg("classify(%ld, %d, %d) = %s, want %s",
+				 cases[i].status, cases[i].curl, cases[i].code,
+				 ck_ch_class_name(got),
+				 ck_ch_class_name(cases[i].want));
+	}
+	assert_string_equal(ck_ch_class_name(CK_CH_CLASS_BAD_DATA), "bad data");
+	assert_string_equal(ck_ch_class_name(CK_CH_CLASS_CONFIG),
+			    "configuration");
+}
+
 static void test_quote_ident(void **state)
 {
 	struct ck_buf buf;
@@ -78,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_exception_code),
 		cmocka_unit_test(test_retriable_codes),
+		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_quote_ident),
 		cmocka_unit_test(test_tsv_split),
 	};

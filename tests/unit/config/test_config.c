@@ -273,7 +273,96 @@ static void test_errors_clickhouse(void **state)
 	expect_error(KAFKA_OK "clickhouse: {url: 'http://x', port: 1}\n",
 		     "t.yaml:2:31: clickhouse.port: unknown key (expected one "
 		     "of: url, database, user, password, timeout, "
-		     "connect_timeout, insert_workers)");
+		     "connect_timeout, insert_workers, settings, tls, "
+		     "compression)");
+}
+
+#define CH_URL KAFKA_OK "clickhouse:\n  url: http://x\n"
+#define TOPIC_T "topics: [{topic: t, table: t}]\n"
+
+static void test_clickhouse_settings_tls_compression(void **state)
+{
+	struct ck_config *c;
+	(void)state;
+
+	c = load_ok(CH_URL TOPIC_T);
+	assert_int_equal(c->clickhouse.nsettings, 0);
+	assert_null(c->clickhouse.tls.ca_file);
+	assert_true(c->clickhouse.tls.verify);
+	assert_null(c->clickhouse.tls.client_cert);
+	assert_int_equal(c->clickhouse.compression, CK_COMPRESSION_NONE);
+	ck_config_destroy(c);
+
+	/* Any readable file stands in for a PEM file: only readability is
+	 * checked at load time. */
+	setenv("CK_TEST_CERT", __FILE__, 1);
+	c = load_ok(CH_URL
+		    "  compression: zstd\n"
+		    "  settings:\n"
+		    "    max_insert_block_size: 100000\n"
+		    "    insert_quorum: '2'\n"
+		    "  tls:\n"
+		    "    ca_file: ${CK_TEST_CERT}\n"
+		    "    verify: false\n"
+		    "    client_cert: ${CK_TEST_CERT}\n"
+		    "    client_key: ${CK_TEST_CERT}\n" TOPIC_T);
+	assert_int_equal(c->clickhouse.compression, CK_COMPRESSION_ZSTD);
+	assert_int_equal(c->clickhouse.nsettings, 2);
+	assert_string_equal(c->clickhouse.settings[0].key,
+			    "max_insert_block_size");
+	assert_string_equal(c->clickhouse.settings[0].value, "100000");
+	assert_string_equal(c->clickhouse.settings[1].key, "insert_quorum");
+	assert_string_equal(c->clickhouse.settings[1].value, "2");
+	assert_false(c->clickhouse.tls.verify);
+	assert_non_null(c->clickhouse.tls.ca_file);
+	assert_non_null(c->clickhouse.tls.client_cert);
+	assert_non_null(c->clickhouse.tls.client_key);
+	ck_config_destroy(c);
+
+	c = load_ok(CH_URL "  compression: gzip\n  tls: {verify: true}\n"
+		    TOPIC_T);
+	assert_int_equal(c->clickhouse.compression, CK_COMPRESSION_GZIP);
+	assert_true(c->clickhouse.tls.verify);
+	ck_config_destroy(c);
+
+	expect_error(CH_URL "  compression: brotli\n" TOPIC_T,
+		     "t.yaml:4:16: clickhouse.compression: expected none, "
+		     "gzip, zstd or lz4, got \"brotli\"");
+	expect_error(CH_URL "  settings: [a]\n" TOPIC_T,
+		     "t.yaml:4:13: clickhouse.settings: expected a mapping of "
+		     "keys");
+	expect_error(CH_URL "  settings: {'a&b': 1}\n" TOPIC_T,
+		     "t.yaml:4:14: clickhouse.settings.a&b: expected a setting "
+		     "name (letters, digits and _)");
+	expect_error(CH_URL "  settings: {a: [1]}\n" TOPIC_T,
+		     "t.yaml:4:17: clickhouse.settings.a: expected a scalar "
+		     "value");
+	expect_error(CH_URL "  tls: {verify: yes}\n" TOPIC_T,
+		     "t.yaml:4:17: clickhouse.tls.verify: expected true or "
+		     "false, got \"yes\"");
+	expect_error(CH_URL "  tls: {cafile: x}\n" TOPIC_T,
+		     "t.yaml:4:9: clickhouse.tls.cafile: unknown key (expected "
+		     "one of: ca_file, verify, client_cert, client_key)");
+	expect_error(CH_URL "  tls: {client_key: /nonexistent}\n" TOPIC_T,
+		     "t.yaml:4:21: clickhouse.tls.client_key: needs "
+		     "clickhouse.tls.client_cert");
+	expect_error(CH_URL "  tls: {ca_file: /nonexistent/ca.pem}\n" TOPIC_T,
+		     "t.yaml:4:18: clickhouse.tls.ca_file: cannot read "
+		     "\"/nonexistent/ca.pem\": No such file or directory");
+}
+
+static void test_compression_names(void **state)
+{
+	enum ck_compression c;
+	(void)state;
+
+	for (int i = CK_COMPRESSION_NONE; i <= CK_COMPRESSION_LZ4; i++) {
+		assert_true(ck_config_parse_compression(
+			ck_config_compression_name((enum ck_compression)i), &c));
+		assert_int_equal(c, i);
+	}
+	assert_false(ck_config_parse_compression("", &c));
+	assert_false(ck_config_parse_compression("ZSTD", &c));
 }
 
 #define KAFKA_CH_OK KAFKA_OK "clickhouse: {url: 'http://x'}\n"
@@ -397,6 +486,8 @@ int main(void)
 		cmocka_unit_test(test_errors_kafka),
 		cmocka_unit_test(test_errors_env),
 		cmocka_unit_test(test_errors_clickhouse),
+		cmocka_unit_test(test_clickhouse_settings_tls_compression),
+		cmocka_unit_test(test_compression_names),
 		cmocka_unit_test(test_errors_batch_and_topics),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_sizes_and_durations),
