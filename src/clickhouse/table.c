@@ -95,11 +95,14 @@ out:
 
 int ck_ch_describe(struct ck_ch_client *client, const char *database,
 		   const char *table, const struct ck_ch_server_info *info,
+		   const struct ck_column_opts *columns, size_t ncolumns,
 		   struct ck_schema **out, struct ck_err *err)
 {
 	struct ck_column_desc *cols = NULL;
 	struct ck_schema_opts opts = {
 		.with_defaults = info->row_binary_with_defaults,
+		.columns = columns,
+		.ncolumns = ncolumns,
 	};
 	struct ck_buf sql, resp;
 	size_t ncols = 0;

@@ -28,12 +28,15 @@ int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
 		struct ck_err *err);
 
 /*
- * Reads DESCRIBE TABLE `database`.`table` and builds its schema (the caller
- * owns *out). CK_ERR_SCHEMA naming the table when it does not exist;
- * CK_ERR_UNSUPPORTED naming the column for a type chute cannot write.
+ * Reads DESCRIBE TABLE `database`.`table` and builds its schema with the
+ * per-column options given (borrowed); the caller owns *out. CK_ERR_SCHEMA
+ * naming the table when it does not exist; CK_ERR_UNSUPPORTED naming the
+ * column for a type chute cannot write; CK_ERR_CONFIG when an option names
+ * a column the table does not insert.
  */
 int ck_ch_describe(struct ck_ch_client *client, const char *database,
 		   const char *table, const struct ck_ch_server_info *info,
+		   const struct ck_column_opts *columns, size_t ncolumns,
 		   struct ck_schema **out, struct ck_err *err);
 
 /*

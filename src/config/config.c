@@ -790,15 +790,92 @@ static int walk_clickhouse(struct walk *w, yaml_node_t *map,
 	return rc;
 }
 
+static bool parse_epoch_unit_cb(const char *text, void *out)
+{
+	static const struct {
+		const char *name;
+		enum ck_epoch_unit unit;
+	} units[] = {
+		{"auto", CK_EPOCH_AUTO}, {"days", CK_EPOCH_DAYS},
+		{"s", CK_EPOCH_SECONDS}, {"ms", CK_EPOCH_MILLIS},
+		{"us", CK_EPOCH_MICROS}, {"ns", CK_EPOCH_NANOS},
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(text, units[i].name) == 0) {
+			*(enum ck_epoch_unit *)out = units[i].unit;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_encoding_cb(const char *text, void *out)
+{
+	if (strcmp(text, "base64") != 0 && strcmp(text, "raw") != 0)
+		return false;
+	*(bool *)out = strcmp(text, "base64") == 0;
+	return true;
+}
+
+/* topics[i].columns: {column: {epoch_unit: ms, encoding: base64}, ...} */
+static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
+			struct ck_config_route *route)
+{
+	static const char *const keys[] = {"epoch_unit", "encoding", NULL};
+	size_t n = (size_t)(map->data.mapping.pairs.top -
+			    map->data.mapping.pairs.start);
+
+	route->columns = calloc(n ? n : 1, sizeof(*route->columns));
+	if (!route->columns)
+		return ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+		struct ck_column_opts *col = &route->columns[route->ncolumns];
+		char *name;
+		char sub[300];
+		int rc;
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return walk_error(w, k, path,
+					  "column names must be plain strings");
+		join_path(sub, sizeof(sub), path,
+			  (const char *)k->data.scalar.value);
+		if (!v || v->type != YAML_MAPPING_NODE)
+			return walk_error(w, v ? v : k, sub,
+					  "expected a mapping such as "
+					  "{epoch_unit: ms}");
+		name = strdup((const char *)k->data.scalar.value);
+		if (!name)
+			return ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+		col->name = name;
+		col->unit = CK_EPOCH_AUTO;
+		route->ncolumns++;
+		rc = map_check_keys(w, v, sub, keys);
+		if (!rc)
+			rc = get_value(w, v, sub, "epoch_unit",
+				       "auto, days, s, ms, us or ns",
+				       parse_epoch_unit_cb, &col->unit);
+		if (!rc)
+			rc = get_value(w, v, sub, "encoding", "base64 or raw",
+				       parse_encoding_cb, &col->bytes_base64);
+		if (rc)
+			return rc;
+	}
+	return CK_OK;
+}
+
 static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 		      struct ck_config_route *route,
 		      const struct ck_config *config)
 {
 	static const char *const keys[] = {"topic", "table", "format", "batch",
-					   NULL};
+					   "columns", NULL};
 	char *format = NULL;
 	char sub[256];
-	yaml_node_t *batch;
+	yaml_node_t *batch, *columns;
 	int rc = map_check_keys(w, map, path, keys);
 
 	route->batch = config->batch;
@@ -820,6 +897,9 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 	join_path(sub, sizeof(sub), path, "batch");
 	if (!rc && (batch = get_mapping(w, map, path, "batch", &rc)))
 		rc = walk_batch(w, batch, sub, &route->batch);
+	join_path(sub, sizeof(sub), path, "columns");
+	if (!rc && (columns = get_mapping(w, map, path, "columns", &rc)))
+		rc = walk_columns(w, columns, sub, route);
 	free(format);
 	return rc;
 }
@@ -1084,6 +1164,9 @@ void ck_config_destroy(struct ck_config *config)
 	for (size_t i = 0; i < config->nroutes; i++) {
 		free(config->routes[i].topic);
 		free(config->routes[i].table);
+		for (size_t c = 0; c < config->routes[i].ncolumns; c++)
+			free((void *)(uintptr_t)config->routes[i].columns[c].name);
+		free(config->routes[i].columns);
 	}
 	free(config->routes);
 	free(config);

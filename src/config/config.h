@@ -23,6 +23,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "map/schema.h"
 
 /* A key/value pair passed through (librdkafka properties). */
 struct ck_config_kv {
@@ -55,6 +56,9 @@ struct ck_config_route {
 	char *table;       /* table name, without database */
 	enum ck_format format;
 	struct ck_batch_policy batch;
+	/* Per-column conversion options (topics[].columns); names owned here. */
+	struct ck_column_opts *columns;
+	size_t ncolumns;
 };
 
 struct ck_config {

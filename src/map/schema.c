@@ -238,7 +238,8 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		const char *name = opts->columns[i].name;
 		size_t c = ck_schema_lookup(schema, name, strlen(name));
 		if (c == CK_SCHEMA_NO_COLUMN) {
-			rc = ck_err_set(err, CK_ERR_SCHEMA,
+			/* A config mistake: the options came from the config. */
+			rc = ck_err_set(err, CK_ERR_CONFIG,
 					"options for column '%s': no such "
 					"inserted column", name);
 			goto out;

@@ -61,7 +61,8 @@ struct ck_schema;
 /*
  * Builds a schema. Copies what it needs from cols and opts. CK_ERR_UNSUPPORTED
  * naming the column and type for a type chute cannot write, CK_ERR_SCHEMA if
- * no column would be inserted or a column option names no inserted column. The caller owns *out.
+ * no column would be inserted, CK_ERR_CONFIG if a column option names no
+ * inserted column. The caller owns *out.
  */
 int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		  const struct ck_schema_opts *opts, struct ck_schema **out,

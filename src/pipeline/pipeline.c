@@ -699,7 +699,10 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 	int rc;
 
 	rc = ck_ch_describe(p->ch, config->clickhouse.database,
-			    route->cfg->table, &p->server, &route->schema, err);
+			    route->cfg->table, &p->server, route->cfg->columns,
+			    route->cfg->ncolumns, &route->schema, err);
+	if (rc == CK_ERR_CONFIG)
+		ck_err_prefix(err, "topic %s: columns: ", route->cfg->topic);
 	if (rc)
 		return rc;
 	route->enc = ck_row_encoder_new(route->schema);

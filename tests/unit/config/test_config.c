@@ -421,6 +421,46 @@ static void test_errors_batch_and_topics(void **state)
 		     "error, got \"loud\"");
 }
 
+static void test_route_columns(void **state)
+{
+	struct ck_config *c = load_ok(KAFKA_CH_OK
+				      "topics:\n"
+				      "  - topic: t\n"
+				      "    table: t\n"
+				      "    columns:\n"
+				      "      created: {epoch_unit: ms}\n"
+				      "      payload: {encoding: base64}\n"
+				      "      day: {epoch_unit: days, encoding: raw}\n");
+	(void)state;
+
+	assert_int_equal(c->routes[0].ncolumns, 3);
+	assert_string_equal(c->routes[0].columns[0].name, "created");
+	assert_int_equal(c->routes[0].columns[0].unit, CK_EPOCH_MILLIS);
+	assert_false(c->routes[0].columns[0].bytes_base64);
+	assert_string_equal(c->routes[0].columns[1].name, "payload");
+	assert_int_equal(c->routes[0].columns[1].unit, CK_EPOCH_AUTO);
+	assert_true(c->routes[0].columns[1].bytes_base64);
+	assert_int_equal(c->routes[0].columns[2].unit, CK_EPOCH_DAYS);
+	ck_config_destroy(c);
+
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
+				 "{ts: {epoch_unit: minutes}}}]\n",
+		     "t.yaml:3:58: topics[0].columns.ts.epoch_unit: expected "
+		     "auto, days, s, ms, us or ns, got \"minutes\"");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
+				 "{b: {encoding: hex}}}]\n",
+		     "t.yaml:3:55: topics[0].columns.b.encoding: expected "
+		     "base64 or raw, got \"hex\"");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
+				 "{b: {unit: ms}}}]\n",
+		     "t.yaml:3:45: topics[0].columns.b.unit: unknown key "
+		     "(expected one of: epoch_unit, encoding)");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
+				 "{b: ms}}]\n",
+		     "t.yaml:3:44: topics[0].columns.b: expected a mapping "
+		     "such as {epoch_unit: ms}");
+}
+
 static void test_file_errors(void **state)
 {
 	struct ck_config *config = NULL;
@@ -489,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_clickhouse_settings_tls_compression),
 		cmocka_unit_test(test_compression_names),
 		cmocka_unit_test(test_errors_batch_and_topics),
+		cmocka_unit_test(test_route_columns),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_sizes_and_durations),
 	};
