@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 			rc = ck_ch_insert(client,
 					  "INSERT INTO chute_bench_z FORMAT "
 					  "RowBinary",
-					  NULL, rows.data, rows.len, &err);
+					  NULL, NULL, rows.data, rows.len, &err);
 			cpu[r] = (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3;
 			wall[r] = (now_s(CLOCK_MONOTONIC) - w0) * 1e3;
 			srv[r] = (proc_cpu_s(pid) - s0) * 1e3;

@@ -797,8 +797,8 @@ static int post_body(struct ck_ch_client *client, const char *url,
 }
 
 int ck_ch_insert(struct ck_ch_client *client, const char *sql,
-		 const char *query_id, const uint8_t *body, size_t len,
-		 struct ck_err *err)
+		 const char *query_id, const char *params, const uint8_t *body,
+		 size_t len, struct ck_err *err)
 {
 	CURL *curl = client->curl;
 	char *query = NULL, *qid = NULL;
@@ -810,10 +810,10 @@ int ck_ch_insert(struct ck_ch_client *client, const char *sql,
 		qid = curl_easy_escape(curl, query_id, 0);
 	ck_buf_reset(&client->scratch);
 	if (!query || (query_id && !qid) ||
-	    ck_buf_printf(&client->scratch, err, "%s%s%s%s&query=%s",
+	    ck_buf_printf(&client->scratch, err, "%s%s%s%s%s&query=%s",
 			  client->base_url, client->settings_qs,
-			  qid ? "&query_id=" : "", qid ? qid : "",
-			  query) != CK_OK) {
+			  params ? params : "", qid ? "&query_id=" : "",
+			  qid ? qid : "", query) != CK_OK) {
 		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory building the "
 						   "insert URL");
 		goto out;

@@ -129,13 +129,16 @@ int ck_ch_query(struct ck_ch_client *client, const char *sql,
  * the configured settings and compression. query_id (may be NULL) names
  * the insert in system.query_log; a retry should reuse it, so that a retry
  * racing a still-running first attempt is refused (216, retriable) rather
- * than run twice. Borrows body. Returns CK_OK only when the server
- * acknowledged the whole insert; otherwise err->retriable matches
- * ck_ch_last_class() == CK_CH_CLASS_RETRIABLE.
+ * than run twice. params (may be NULL) are further URL-encoded settings,
+ * "&name=value...", for this insert only: URL parameters are the one way
+ * to pass settings that every server version accepts. Borrows body.
+ * Returns CK_OK only when the server acknowledged the whole insert;
+ * otherwise err->retriable matches ck_ch_last_class() ==
+ * CK_CH_CLASS_RETRIABLE.
  */
 int ck_ch_insert(struct ck_ch_client *client, const char *sql,
-		 const char *query_id, const uint8_t *body, size_t len,
-		 struct ck_err *err);
+		 const char *query_id, const char *params, const uint8_t *body,
+		 size_t len, struct ck_err *err);
 
 /*
  * The ClickHouse exception code of the last failed request (0 if none or

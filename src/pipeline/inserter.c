@@ -98,8 +98,8 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 		}
 		batch->attempts++;
 		rc = ck_ch_insert(w->client, route->sql, query_id,
-				  batch->rows.data, batch->rows.len,
-				  &batch->err);
+				  route->params, batch->rows.data,
+				  batch->rows.len, &batch->err);
 		if (rc == CK_OK) {
 			batch->status = CK_BATCH_INSERTED;
 			batch->insert_ms = ck_clock_mono_ms() - start;

@@ -24,6 +24,7 @@
 
 struct ck_inserter_route {
 	const char *sql;   /* INSERT INTO ... FORMAT ... (borrowed) */
+	const char *params; /* "&setting=value..." for its inserts (borrowed) */
 	const char *table; /* "db.table" for logs (borrowed) */
 };
 

@@ -85,6 +85,7 @@ struct route {
 	const struct ck_config_route *cfg;
 	char *table_name; /* db.table */
 	char *sql;        /* INSERT INTO ... FORMAT ... */
+	const char *params; /* per-insert URL settings (static text) */
 	struct ck_schema *schema;
 	struct ck_row_encoder *enc;
 	struct part **parts; /* indexed by partition id */
@@ -730,10 +731,6 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 	}
 	if (!rc)
 		rc = ck_buf_printf(&sql, err, ")");
-	/* JSON columns travel as text; see ck_schema_has_json(). */
-	if (!rc && ck_schema_has_json(route->schema))
-		rc = ck_buf_printf(&sql, err, " SETTINGS "
-				   "input_format_binary_read_json_as_string = 1");
 	if (!rc)
 		rc = ck_buf_printf(&sql, err, " FORMAT %s",
 				   ck_schema_format(route->schema));
@@ -744,6 +741,18 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 		return rc;
 	}
 	route->sql = (char *)sql.data;
+	/*
+	 * insert_deduplicate=0: in at-least-once mode a batch has no token,
+	 * so block-hash dedup (Replicated tables, or a non-zero window) would
+	 * store two different batches with identical bytes once and silently
+	 * drop the second. A re-sent batch may then be stored twice, which
+	 * at-least-once allows. JSON columns travel as text (see
+	 * ck_schema_has_json()).
+	 */
+	route->params = ck_schema_has_json(route->schema)
+				? "&insert_deduplicate=0"
+				  "&input_format_binary_read_json_as_string=1"
+				: "&insert_deduplicate=0";
 	{
 		size_t n = strlen(config->clickhouse.database) +
 			   strlen(route->cfg->table) + 2;
@@ -807,6 +816,7 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 		if (rc)
 			goto out;
 		p->ins_routes[r].sql = p->routes[r].sql;
+		p->ins_routes[r].params = p->routes[r].params;
 		p->ins_routes[r].table = p->routes[r].table_name;
 	}
 

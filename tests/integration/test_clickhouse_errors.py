@@ -304,3 +304,9 @@ def test_gzip_settings_and_query_id_reach_the_server(ctx):
               f"query_log ids {ids}")
     got = ctx.ch_rows(f"SELECT id, v FROM default.{ctx.table} ORDER BY id")
     ctx.check(got == [{"id": i, "v": i * 7} for i in range(500)], "rows differ")
+    # Regression: at-least-once inserts must switch off block-hash dedup, or
+    # two different batches with identical bytes are stored once.
+    dedup = ctx.ch(f"SELECT DISTINCT Settings.Values[indexOf(Settings.Names, "
+                   f"'insert_deduplicate')] FROM system.query_log WHERE query_id LIKE "
+                   f"'chute-default.{ctx.table}-%' AND type = 2").split()
+    ctx.check(dedup == ["0"], f"inserts do not switch off dedup: insert_deduplicate {dedup}")
