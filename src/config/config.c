@@ -810,6 +810,26 @@ static bool parse_epoch_unit_cb(const char *text, void *out)
 	return false;
 }
 
+static bool parse_meta_cb(const char *text, void *out)
+{
+	static const struct {
+		const char *name;
+		enum ck_meta_field field;
+	} fields[] = {
+		{"topic", CK_META_TOPIC},	  {"partition", CK_META_PARTITION},
+		{"offset", CK_META_OFFSET},	  {"timestamp", CK_META_TIMESTAMP},
+		{"key", CK_META_KEY},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(text, fields[i].name) == 0) {
+			*(enum ck_meta_field *)out = fields[i].field;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool parse_encoding_cb(const char *text, void *out)
 {
 	if (strcmp(text, "base64") != 0 && strcmp(text, "raw") != 0)
@@ -818,11 +838,15 @@ static bool parse_encoding_cb(const char *text, void *out)
 	return true;
 }
 
-/* topics[i].columns: {column: {epoch_unit: ms, encoding: base64}, ...} */
+/*
+ * topics[i].columns: {column: {epoch_unit: ms, encoding: base64,
+ * meta: offset}, ...}
+ */
 static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 			struct ck_config_route *route)
 {
-	static const char *const keys[] = {"epoch_unit", "encoding", NULL};
+	static const char *const keys[] = {"epoch_unit", "encoding", "meta",
+					   NULL};
 	size_t n = (size_t)(map->data.mapping.pairs.top -
 			    map->data.mapping.pairs.start);
 
@@ -861,6 +885,11 @@ static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 		if (!rc)
 			rc = get_value(w, v, sub, "encoding", "base64 or raw",
 				       parse_encoding_cb, &col->bytes_base64);
+		if (!rc)
+			rc = get_value(w, v, sub, "meta",
+				       "topic, partition, offset, timestamp or "
+				       "key",
+				       parse_meta_cb, &col->meta);
 		if (rc)
 			return rc;
 	}

@@ -28,6 +28,7 @@
 #include "map/row.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,15 @@ struct ck_row_encoder {
 	struct ck_json_value *vals; /* per column: the member's value */
 	unsigned char *seen;        /* per column: vals[i] is this row's */
 	struct ck_buf key;          /* decoded member name with escapes */
+	struct ck_row_meta meta;    /* record of the current message */
+	bool has_meta;
+	bool any_meta;              /* some column is record metadata */
+	struct ck_buf metatext;     /* this row's topic and key as JSON text */
+	char num[3][24];            /* partition, offset, timestamp as JSON */
 };
+
+/* A Kafka key is at most a message; escaped it grows at most 6 times. */
+#define METATEXT_MAX (64u << 20)
 
 /* An escape is at most 6 bytes (\u0061) for at least 1 decoded byte. */
 #define ESCAPE_RATIO 6
@@ -68,6 +77,9 @@ struct ck_row_encoder *ck_row_encoder_new(const struct ck_schema *schema)
 	 */
 	key_max = ESCAPE_RATIO * ck_schema_max_name_len(schema) + 8;
 	ck_buf_init(&enc->key, key_max);
+	ck_buf_init(&enc->metatext, METATEXT_MAX);
+	for (size_t i = 0; i < enc->ncols; i++)
+		enc->any_meta |= enc->cols[i].meta != CK_META_NONE;
 	if (!enc->vals || !enc->seen ||
 	    ck_buf_reserve(&enc->key, key_max, NULL)) {
 		ck_row_encoder_destroy(enc);
@@ -83,7 +95,131 @@ void ck_row_encoder_destroy(struct ck_row_encoder *enc)
 	free(enc->vals);
 	free(enc->seen);
 	ck_buf_free(&enc->key);
+	ck_buf_free(&enc->metatext);
 	free(enc);
+}
+
+void ck_row_encoder_set_meta(struct ck_row_encoder *enc,
+			     const struct ck_row_meta *meta)
+{
+	enc->has_meta = meta != NULL;
+	if (meta)
+		enc->meta = *meta;
+}
+
+/* Appends bytes as a JSON string literal (quotes and escapes included). */
+static int put_json_string(struct ck_buf *out, const void *bytes, size_t len,
+			   struct ck_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = bytes;
+	int rc = ck_buf_put_u8(out, '"', err);
+
+	for (size_t i = 0; !rc && i < len; i++) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			rc = ck_buf_append(out, esc, 2, err);
+		} else if (c < 0x20) {
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4],
+				       hex[c & 15]};
+			rc = ck_buf_append(out, esc, 6, err);
+		} else {
+			rc = ck_buf_put_u8(out, c, err);
+		}
+	}
+	if (!rc)
+		rc = ck_buf_put_u8(out, '"', err);
+	return rc;
+}
+
+static void number_value(struct ck_json_value *v, char *text, size_t size,
+			 int64_t n)
+{
+	int len = snprintf(text, size, "%lld", (long long)n);
+
+	v->kind = CK_JSON_NUMBER;
+	v->p = text;
+	v->len = len > 0 ? (size_t)len : 0;
+	v->escaped = false;
+}
+
+/*
+ * Puts this row's metadata values into vals/seen, as JSON values so the
+ * column types' usual conversion rules apply. Without a record the columns
+ * are left unseen: they get their defaults.
+ */
+static int meta_values(struct ck_row_encoder *enc, struct ck_err *err)
+{
+	static const struct ck_json_value null_value = {CK_JSON_NULL, "null",
+							4, false};
+	const struct ck_row_meta *m = enc->has_meta ? &enc->meta : NULL;
+	size_t topic_at = SIZE_MAX, topic_end = 0, key_at = SIZE_MAX,
+	       key_end = 0;
+	int rc = CK_OK;
+
+	ck_buf_reset(&enc->metatext);
+	/* The text first: the buffer may move while it grows. */
+	for (size_t i = 0; m && !rc && i < enc->ncols; i++) {
+		if (enc->cols[i].meta == CK_META_TOPIC && topic_at == SIZE_MAX) {
+			topic_at = enc->metatext.len;
+			rc = put_json_string(&enc->metatext, m->topic,
+					     m->topic_len, err);
+			topic_end = enc->metatext.len;
+		} else if (enc->cols[i].meta == CK_META_KEY && m->key &&
+			   key_at == SIZE_MAX) {
+			key_at = enc->metatext.len;
+			rc = put_json_string(&enc->metatext, m->key, m->key_len,
+					     err);
+			key_end = enc->metatext.len;
+		}
+	}
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < enc->ncols; i++) {
+		struct ck_json_value *v = &enc->vals[i];
+		const char *text = (const char *)enc->metatext.data;
+
+		if (enc->cols[i].meta == CK_META_NONE)
+			continue;
+		enc->seen[i] = m != NULL;
+		if (!m)
+			continue;
+		switch (enc->cols[i].meta) {
+		case CK_META_TOPIC:
+			*v = (struct ck_json_value){CK_JSON_STRING,
+						    text + topic_at,
+						    topic_end - topic_at, true};
+			break;
+		case CK_META_KEY:
+			if (key_at == SIZE_MAX)
+				*v = null_value;
+			else
+				*v = (struct ck_json_value){
+					CK_JSON_STRING, text + key_at,
+					key_end - key_at, true};
+			break;
+		case CK_META_PARTITION:
+			number_value(v, enc->num[0], sizeof(enc->num[0]),
+				     m->partition);
+			break;
+		case CK_META_OFFSET:
+			number_value(v, enc->num[1], sizeof(enc->num[1]),
+				     m->offset);
+			break;
+		case CK_META_TIMESTAMP:
+			if (m->timestamp_ms < 0)
+				*v = null_value;
+			else
+				number_value(v, enc->num[2],
+					     sizeof(enc->num[2]),
+					     m->timestamp_ms);
+			break;
+		case CK_META_NONE:
+			break;
+		}
+	}
+	return CK_OK;
 }
 
 /*
@@ -186,7 +322,7 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 		goto out;
 	}
 
-	rc = CK_OK;
+	rc = enc->any_meta ? meta_values(enc, err) : CK_OK;
 	for (i = 0; i < enc->ncols && !rc; i++) {
 		const struct ck_json_value *v = &enc->vals[i];
 

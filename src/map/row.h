@@ -37,6 +37,20 @@ struct ck_row_stats {
 	uint64_t null_defaults;
 };
 
+/*
+ * The Kafka record a message came from, for columns whose value is record
+ * metadata (enum ck_meta_field in schema.h). Borrowed.
+ */
+struct ck_row_meta {
+	const char *topic;
+	size_t topic_len;
+	int32_t partition;
+	int64_t offset;
+	int64_t timestamp_ms; /* < 0: the record has none (written as null) */
+	const void *key;      /* NULL: the record has no key (written as null) */
+	size_t key_len;
+};
+
 struct ck_row_encoder;
 
 /*
@@ -47,6 +61,15 @@ struct ck_row_encoder *ck_row_encoder_new(const struct ck_schema *schema);
 
 /* Frees an encoder; NULL is a no-op. */
 void ck_row_encoder_destroy(struct ck_row_encoder *enc);
+
+/*
+ * Sets the record the next rows come from: *meta is copied, the topic and
+ * key it points to are borrowed and must stay valid while rows are
+ * encoded with it. NULL: metadata columns get their defaults. Cheap; call
+ * per message.
+ */
+void ck_row_encoder_set_meta(struct ck_row_encoder *enc,
+			     const struct ck_row_meta *meta);
 
 /*
  * Appends the row for message [msg, msg+len) to out, adding to *stats.

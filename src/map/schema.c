@@ -245,6 +245,14 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 			goto out;
 		}
 		apply_opts(schema->cols[c].type, &opts->columns[i]);
+		schema->cols[c].meta = opts->columns[i].meta;
+		/* Kafka timestamps are epoch milliseconds. */
+		if (opts->columns[i].meta == CK_META_TIMESTAMP &&
+		    opts->columns[i].unit == CK_EPOCH_AUTO) {
+			struct ck_column_opts ms = opts->columns[i];
+			ms.unit = CK_EPOCH_MILLIS;
+			apply_opts(schema->cols[c].type, &ms);
+		}
 	}
 	*out = schema;
 	schema = NULL;

@@ -42,10 +42,27 @@ struct ck_column_desc {
  *                 FixedString, read as Debezium's big-endian unscaled value
  *                 (at the column's scale) into Decimal
  */
+/*
+ * Where a column's value comes from when not from the message's JSON: the
+ * Kafka record itself. The value is converted by the column type's usual
+ * rules, as if it were a JSON value: the topic and key as strings (a
+ * missing key as null), partition and offset as numbers, the timestamp as
+ * epoch milliseconds (a time column's unit defaults to ms for it).
+ */
+enum ck_meta_field {
+	CK_META_NONE,
+	CK_META_TOPIC,
+	CK_META_PARTITION,
+	CK_META_OFFSET,
+	CK_META_TIMESTAMP,
+	CK_META_KEY,
+};
+
 struct ck_column_opts {
 	const char *name;
 	enum ck_epoch_unit unit;
 	bool bytes_base64;
+	enum ck_meta_field meta;
 };
 
 struct ck_schema_opts {

@@ -21,6 +21,7 @@ struct ck_schema_column {
 	size_t name_len;
 	const char *type_text;   /* as the server wrote it */
 	struct ck_type *type;
+	enum ck_meta_field meta; /* CK_META_NONE: from the message */
 };
 
 /* Returned by ck_schema_lookup() for a name that is not an inserted column. */

@@ -83,6 +83,7 @@ struct route_stats {
 
 struct route {
 	const struct ck_config_route *cfg;
+	size_t topic_len;
 	char *table_name; /* db.table */
 	char *sql;        /* INSERT INTO ... FORMAT ... */
 	const char *params; /* per-insert URL settings (static text) */
@@ -284,6 +285,7 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 {
 	struct route *route = &p->routes[r];
 	const struct ck_batch_policy *policy = &route->cfg->batch;
+	rd_kafka_timestamp_type_t tstype;
 	struct ck_err err;
 	int64_t ts;
 	int rc;
@@ -294,12 +296,23 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	if (!part->open && !(part->open = batch_get(p, r, part)))
 		return ADD_NOMEM;
 
-	ts = rd_kafka_message_timestamp(msg, NULL);
+	ts = rd_kafka_message_timestamp(msg, &tstype);
 	if (!msg->payload) {
 		/* A tombstone carries no row in JSON mode. */
 		route->stats.empty_messages++;
 		goto covered;
 	}
+	/* The record, for metadata columns (topic, partition, offset...). */
+	ck_row_encoder_set_meta(route->enc, &(struct ck_row_meta){
+		.topic = route->cfg->topic,
+		.topic_len = route->topic_len,
+		.partition = msg->partition,
+		.offset = msg->offset,
+		.timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1
+									 : ts,
+		.key = msg->key,
+		.key_len = msg->key_len,
+	});
 	rc = ck_row_encode_json(route->enc, msg->payload, msg->len,
 				&part->open->rows, &route->stats.row, &err);
 	if (rc == CK_ERR_LIMIT && part->open->nrows > 0) {
@@ -812,6 +825,7 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 	p->nroutes = config->nroutes;
 	for (size_t r = 0; r < p->nroutes; r++) {
 		p->routes[r].cfg = &config->routes[r];
+		p->routes[r].topic_len = strlen(config->routes[r].topic);
 		rc = route_prepare(p, &p->routes[r], err);
 		if (rc)
 			goto out;

@@ -430,10 +430,15 @@ static void test_route_columns(void **state)
 				      "    columns:\n"
 				      "      created: {epoch_unit: ms}\n"
 				      "      payload: {encoding: base64}\n"
-				      "      day: {epoch_unit: days, encoding: raw}\n");
+				      "      day: {epoch_unit: days, encoding: raw}\n"
+				      "      _offset: {meta: offset}\n"
+				      "      _ts: {meta: timestamp}\n");
 	(void)state;
 
-	assert_int_equal(c->routes[0].ncolumns, 3);
+	assert_int_equal(c->routes[0].ncolumns, 5);
+	assert_int_equal(c->routes[0].columns[0].meta, CK_META_NONE);
+	assert_int_equal(c->routes[0].columns[3].meta, CK_META_OFFSET);
+	assert_int_equal(c->routes[0].columns[4].meta, CK_META_TIMESTAMP);
 	assert_string_equal(c->routes[0].columns[0].name, "created");
 	assert_int_equal(c->routes[0].columns[0].unit, CK_EPOCH_MILLIS);
 	assert_false(c->routes[0].columns[0].bytes_base64);
@@ -454,7 +459,11 @@ static void test_route_columns(void **state)
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
 				 "{b: {unit: ms}}}]\n",
 		     "t.yaml:3:45: topics[0].columns.b.unit: unknown key "
-		     "(expected one of: epoch_unit, encoding)");
+		     "(expected one of: epoch_unit, encoding, meta)");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
+				 "{o: {meta: lag}}}]\n",
+		     "t.yaml:3:51: topics[0].columns.o.meta: expected topic, "
+		     "partition, offset, timestamp or key, got \"lag\"");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
 				 "{b: ms}}]\n",
 		     "t.yaml:3:44: topics[0].columns.b: expected a mapping "

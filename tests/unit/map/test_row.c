@@ -451,6 +451,87 @@ static void test_many_rows(void **state)
 	drop(&f);
 }
 
+static const struct ck_column_desc meta_cols[] = {
+	{ "v", "UInt8", "", "" },
+	{ "_topic", "String", "", "" },
+	{ "_partition", "UInt16", "", "" },
+	{ "_offset", "UInt64", "", "" },
+	{ "_ts", "DateTime", "", "" },
+	{ "_key", "Nullable(String)", "", "" },
+};
+
+static struct fixture make_meta(void)
+{
+	static const struct ck_column_opts opts_cols[] = {
+		{ "_topic", CK_EPOCH_AUTO, false, CK_META_TOPIC },
+		{ "_partition", CK_EPOCH_AUTO, false, CK_META_PARTITION },
+		{ "_offset", CK_EPOCH_AUTO, false, CK_META_OFFSET },
+		{ "_ts", CK_EPOCH_AUTO, false, CK_META_TIMESTAMP },
+		{ "_key", CK_EPOCH_AUTO, false, CK_META_KEY },
+	};
+	struct ck_schema_opts opts = { .columns = opts_cols, .ncolumns = 5 };
+	struct fixture f;
+	struct ck_err err;
+
+	if (ck_schema_new(meta_cols, N(meta_cols), &opts, &f.schema, &err))
+		fail_msg("schema: %s", err.msg);
+	f.enc = ck_row_encoder_new(f.schema);
+	assert_non_null(f.enc);
+	return f;
+}
+
+static void test_meta_columns(void **state)
+{
+	struct fixture f = make_meta();
+	/* A key with bytes JSON must escape: quote, backslash, newline, NUL. */
+	static const char key[] = { 'k', '"', '\\', '\n', 0, (char)0xc3,
+				    (char)0xa9 };
+	struct ck_row_meta meta = {
+		.topic = "events", .topic_len = 6, .partition = 3,
+		.offset = 4294967296, .timestamp_ms = 1709210096789,
+		.key = key, .key_len = sizeof(key),
+	};
+
+	(void)state;
+	ck_row_encoder_set_meta(f.enc, &meta);
+	/* The timestamp is milliseconds (the unit defaults to ms for it). */
+	ROW(&f, "{\"v\": 9, \"_offset\": 1}", 0, 0, 0,
+	    0x09, 0x06, 'e', 'v', 'e', 'n', 't', 's', 0x03, 0x00,
+	    0, 0, 0, 0, 0x01, 0, 0, 0, 0xf0, 0x79, 0xe0, 0x65,
+	    0x00, 0x07, 'k', '"', '\\', '\n', 0, 0xc3, 0xa9);
+	/* No key and no timestamp: NULL key, timestamp as null -> default. */
+	meta.key = NULL;
+	meta.timestamp_ms = -1;
+	ck_row_encoder_set_meta(f.enc, &meta);
+	ROW(&f, "{\"v\": 1}", 0, 0, 1,
+	    0x01, 0x06, 'e', 'v', 'e', 'n', 't', 's', 0x03, 0x00,
+	    0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x01);
+	/* No record at all: metadata columns get their defaults. */
+	ck_row_encoder_set_meta(f.enc, NULL);
+	ROW(&f, "{\"v\": 2}", 0, 5, 0,
+	    0x02, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0x01);
+	drop(&f);
+}
+
+static void test_meta_option_names_no_column(void **state)
+{
+	static const struct ck_column_opts bad[] = {
+		{ "_nope", CK_EPOCH_AUTO, false, CK_META_OFFSET },
+	};
+	struct ck_schema_opts opts = { .columns = bad, .ncolumns = 1 };
+	struct ck_schema *schema = NULL;
+	struct ck_err err;
+
+	(void)state;
+	assert_int_equal(ck_schema_new(meta_cols, N(meta_cols), &opts, &schema,
+				       &err),
+			 CK_ERR_CONFIG);
+	assert_null(schema);
+	assert_string_equal(err.msg, "options for column '_nope': no such "
+				     "inserted column");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +548,8 @@ int main(void)
 		cmocka_unit_test(test_skipped_default_column),
 		cmocka_unit_test(test_null_stats_and_err),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_meta_columns),
+		cmocka_unit_test(test_meta_option_names_no_column),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
