@@ -1425,6 +1425,25 @@ static int put_ipv6(const struct ck_json_value *v, struct ck_buf *out,
 	return ck_buf_append(out, b, 16, err);
 }
 
+/* Writes the varint count at `at`, where one byte was reserved. */
+static int patch_count(struct ck_buf *out, size_t at, size_t count,
+		       struct ck_err *err)
+{
+	size_t need = varint_size(count);
+	int rc;
+
+	if (need > 1) {
+		rc = ck_buf_reserve(out, need - 1, err);
+		if (rc)
+			return rc;
+		memmove(out->data + at + need, out->data + at + 1,
+			out->len - at - 1);
+		out->len += need - 1;
+	}
+	varint_write(out->data + at, count);
+	return CK_OK;
+}
+
 /* Enum8/Enum16: an element's name, or a number that is a defined value. */
 static int put_enum(const struct ck_type *t, const struct ck_json_value *v,
 		    struct ck_buf *out, struct ck_err *err)
@@ -1467,7 +1486,7 @@ static int put_array(const struct ck_type *t, const struct ck_json_value *v,
 {
 	struct ck_json_value elem;
 	struct ck_json_iter it;
-	size_t at, count = 0, need;
+	size_t at, count = 0;
 	int rc;
 
 	if (v->kind != CK_JSON_ARRAY)
@@ -1487,17 +1506,7 @@ static int put_array(const struct ck_type *t, const struct ck_json_value *v,
 	}
 	if (rc != CK_JSON_END)
 		return rc;
-	need = varint_size(count);
-	if (need > 1) {
-		rc = ck_buf_reserve(out, need - 1, err);
-		if (rc)
-			return rc;
-		memmove(out->data + at + need, out->data + at + 1,
-			out->len - at - 1);
-		out->len += need - 1;
-	}
-	varint_write(out->data + at, count);
-	return CK_OK;
+	return patch_count(out, at, count, err);
 }
 
 /*
@@ -1555,25 +1564,6 @@ static int put_tuple(const struct ck_type *t, const struct ck_json_value *v,
 				  "expected %zu elements, got %zu", t->nchild, n);
 	}
 	return rc == CK_JSON_END ? CK_OK : rc;
-}
-
-/* Writes the varint count at `at`, where one byte was reserved. */
-static int patch_count(struct ck_buf *out, size_t at, size_t count,
-		       struct ck_err *err)
-{
-	size_t need = varint_size(count);
-	int rc;
-
-	if (need > 1) {
-		rc = ck_buf_reserve(out, need - 1, err);
-		if (rc)
-			return rc;
-		memmove(out->data + at + need, out->data + at + 1,
-			out->len - at - 1);
-		out->len += need - 1;
-	}
-	varint_write(out->data + at, count);
-	return CK_OK;
 }
 
 /*
