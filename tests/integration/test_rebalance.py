@@ -33,9 +33,13 @@ def test_two_instances_in_one_group_with_join_and_leave_deliver_every_row(ctx):
     ctx.wait_count(5000, timeout=60)
 
     b = ctx.start_chute(cfg, name="chute-B")
-    # Cooperative rebalance: B gets some partitions, A gives some up.
+    # Cooperative rebalance: B gets some partitions, A gives some up. With
+    # librdkafka 2.0.2 A may instead *lose* its assignment (the known issue
+    # tested below: a commit during the re-join fails with ILLEGAL_GENERATION);
+    # either way A must give partitions up and no row may be lost.
     b.wait_log(r"kafka: assigned [1-9]\d* partition\(s\)", timeout=60, what="chute-B gets partitions")
-    a.wait_log(r"kafka: revoked [1-9]\d* partition\(s\)", timeout=30, what="chute-A gives partitions up")
+    a.wait_log(r"kafka: (revoked|lost) [1-9]\d* partition\(s\)", timeout=30,
+               what="chute-A gives partitions up")
     mid = ctx.count()
     time.sleep(2.0)
     ctx.check(prod.is_alive(), "the producer finished before chute-A left; the test proves less than intended")
