@@ -818,7 +818,9 @@ static bool parse_meta_cb(const char *text, void *out)
 	} fields[] = {
 		{"topic", CK_META_TOPIC},	  {"partition", CK_META_PARTITION},
 		{"offset", CK_META_OFFSET},	  {"timestamp", CK_META_TIMESTAMP},
-		{"key", CK_META_KEY},
+		{"key", CK_META_KEY},		  {"op", CK_META_OP},
+		{"deleted", CK_META_DELETED},	  {"source_ts", CK_META_SOURCE_TS},
+		{"event_ts", CK_META_EVENT_TS},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -887,8 +889,8 @@ static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 				       parse_encoding_cb, &col->bytes_base64);
 		if (!rc)
 			rc = get_value(w, v, sub, "meta",
-				       "topic, partition, offset, timestamp or "
-				       "key",
+				       "topic, partition, offset, timestamp, "
+				       "key, op, deleted, source_ts or event_ts",
 				       parse_meta_cb, &col->meta);
 		if (rc)
 			return rc;
@@ -917,11 +919,15 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 				"a table name in clickhouse.database",
 				&route->table);
 	if (!rc)
-		rc = get_string(w, map, path, "format", false, "json", &format);
-	if (!rc && format && strcmp(format, "json") != 0) {
+		rc = get_string(w, map, path, "format", false,
+				"json or debezium", &format);
+	if (!rc && format && strcmp(format, "debezium") == 0) {
+		route->format = CK_FORMAT_DEBEZIUM;
+	} else if (!rc && format && strcmp(format, "json") != 0) {
 		join_path(sub, sizeof(sub), path, "format");
 		rc = walk_error(w, map_get(w, map, "format"), sub,
-				"expected json, got \"%s\"", format);
+				"expected json or debezium, got \"%s\"",
+				format);
 	}
 	join_path(sub, sizeof(sub), path, "batch");
 	if (!rc && (batch = get_mapping(w, map, path, "batch", &rc)))

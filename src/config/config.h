@@ -40,6 +40,7 @@ struct ck_batch_policy {
 
 enum ck_format {
 	CK_FORMAT_JSON,
+	CK_FORMAT_DEBEZIUM, /* Debezium change events (decode/debezium.h) */
 };
 
 /* Content-Encoding of insert bodies (clickhouse.compression). */

@@ -48,11 +48,16 @@ struct ck_row_encoder {
 	bool has_meta;
 	bool any_meta;              /* some column is record metadata */
 	struct ck_buf metatext;     /* this row's topic and key as JSON text */
-	char num[3][24];            /* partition, offset, timestamp as JSON */
+	/* partition, offset, timestamp, source ts, event ts as JSON */
+	char num[5][24];
+	struct ck_buf doc;          /* a row given as a JSON string, decoded */
 };
 
 /* A Kafka key is at most a message; escaped it grows at most 6 times. */
 #define METATEXT_MAX (64u << 20)
+
+/* A row decoded from a JSON string is shorter than the message. */
+#define DOC_MAX (64u << 20)
 
 /* An escape is at most 6 bytes (\u0061) for at least 1 decoded byte. */
 #define ESCAPE_RATIO 6
@@ -78,6 +83,7 @@ struct ck_row_encoder *ck_row_encoder_new(const struct ck_schema *schema)
 	key_max = ESCAPE_RATIO * ck_schema_max_name_len(schema) + 8;
 	ck_buf_init(&enc->key, key_max);
 	ck_buf_init(&enc->metatext, METATEXT_MAX);
+	ck_buf_init(&enc->doc, DOC_MAX);
 	for (size_t i = 0; i < enc->ncols; i++)
 		enc->any_meta |= enc->cols[i].meta != CK_META_NONE;
 	if (!enc->vals || !enc->seen ||
@@ -96,6 +102,7 @@ void ck_row_encoder_destroy(struct ck_row_encoder *enc)
 	free(enc->seen);
 	ck_buf_free(&enc->key);
 	ck_buf_free(&enc->metatext);
+	ck_buf_free(&enc->doc);
 	free(enc);
 }
 
@@ -142,6 +149,16 @@ static void number_value(struct ck_json_value *v, char *text, size_t size,
 	v->p = text;
 	v->len = len > 0 ? (size_t)len : 0;
 	v->escaped = false;
+}
+
+/* A Debezium op as a JSON string value (static text, no escapes). */
+static struct ck_json_value op_value(char op)
+{
+	static const char text[] = "\"c\"\"u\"\"d\"\"r\"\"t\"";
+	const char *at = strchr("cudrt", op);
+	size_t i = at && op ? (size_t)(at - "cudrt") : 0;
+
+	return (struct ck_json_value){CK_JSON_STRING, text + 3 * i, 3, false};
 }
 
 /*
@@ -214,6 +231,33 @@ static int meta_values(struct ck_row_encoder *enc, struct ck_err *err)
 				number_value(v, enc->num[2],
 					     sizeof(enc->num[2]),
 					     m->timestamp_ms);
+			break;
+		case CK_META_OP:
+			*v = m->op ? op_value(m->op) : null_value;
+			break;
+		case CK_META_DELETED:
+			if (!m->op)
+				*v = null_value;
+			else
+				*v = (struct ck_json_value){
+					CK_JSON_NUMBER, m->deleted ? "1" : "0",
+					1, false};
+			break;
+		case CK_META_SOURCE_TS:
+			if (!m->op || m->source_ts_ms < 0)
+				*v = null_value;
+			else
+				number_value(v, enc->num[3],
+					     sizeof(enc->num[3]),
+					     m->source_ts_ms);
+			break;
+		case CK_META_EVENT_TS:
+			if (!m->op || m->event_ts_ms < 0)
+				*v = null_value;
+			else
+				number_value(v, enc->num[4],
+					     sizeof(enc->num[4]),
+					     m->event_ts_ms);
 			break;
 		case CK_META_NONE:
 			break;
@@ -358,5 +402,23 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 out:
 	if (rc)
 		out->len = start;
+	return rc;
+}
+
+int ck_row_encode_value(struct ck_row_encoder *enc,
+			const struct ck_json_value *v, struct ck_buf *out,
+			struct ck_row_stats *stats, struct ck_err *err)
+{
+	int rc;
+
+	if (v->kind != CK_JSON_STRING)
+		return ck_row_encode_json(enc, v->p, v->len, out, stats, err);
+	ck_buf_reset(&enc->doc);
+	rc = ck_json_string_decode(v, &enc->doc, err);
+	if (!rc)
+		rc = ck_row_encode_json(enc, (const char *)enc->doc.data,
+					enc->doc.len, out, stats, err);
+	if (rc)
+		ck_err_prefix(err, "row string: ");
 	return rc;
 }

@@ -24,11 +24,13 @@
 #ifndef CK_ROW_H
 #define CK_ROW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "decode/json.h"
 #include "map/schema.h"
 
 struct ck_row_stats {
@@ -49,6 +51,14 @@ struct ck_row_meta {
 	int64_t timestamp_ms; /* < 0: the record has none (written as null) */
 	const void *key;      /* NULL: the record has no key (written as null) */
 	size_t key_len;
+	/*
+	 * Debezium change events (decode/debezium.h). op 0: not a change
+	 * event, and op, deleted, source_ts and event_ts are all null.
+	 */
+	char op;              /* 'c', 'u', 'd' or 'r' */
+	bool deleted;
+	int64_t source_ts_ms; /* < 0: none (written as null) */
+	int64_t event_ts_ms;  /* < 0: none (written as null) */
 };
 
 struct ck_row_encoder;
@@ -78,5 +88,16 @@ void ck_row_encoder_set_meta(struct ck_row_encoder *enc,
 int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 		       size_t len, struct ck_buf *out,
 		       struct ck_row_stats *stats, struct ck_err *err);
+
+/*
+ * Like ck_row_encode_json() for a row that is a value of a validated
+ * message (decode/json.h): an object is encoded from its span; a string
+ * is the row's JSON text (Debezium's MongoDB connector), decoded first
+ * into a bounded buffer the encoder owns and keeps for the next row.
+ * Borrows v. Errors about the decoded text say "row string: ".
+ */
+int ck_row_encode_value(struct ck_row_encoder *enc,
+			const struct ck_json_value *v, struct ck_buf *out,
+			struct ck_row_stats *stats, struct ck_err *err);
 
 #endif

@@ -246,8 +246,10 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		}
 		apply_opts(schema->cols[c].type, &opts->columns[i]);
 		schema->cols[c].meta = opts->columns[i].meta;
-		/* Kafka timestamps are epoch milliseconds. */
-		if (opts->columns[i].meta == CK_META_TIMESTAMP &&
+		/* Kafka and Debezium timestamps are epoch milliseconds. */
+		if ((opts->columns[i].meta == CK_META_TIMESTAMP ||
+		     opts->columns[i].meta == CK_META_SOURCE_TS ||
+		     opts->columns[i].meta == CK_META_EVENT_TS) &&
 		    opts->columns[i].unit == CK_EPOCH_AUTO) {
 			struct ck_column_opts ms = opts->columns[i];
 			ms.unit = CK_EPOCH_MILLIS;

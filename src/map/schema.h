@@ -48,6 +48,12 @@ struct ck_column_desc {
  * rules, as if it were a JSON value: the topic and key as strings (a
  * missing key as null), partition and offset as numbers, the timestamp as
  * epoch milliseconds (a time column's unit defaults to ms for it).
+ *
+ * Debezium routes (format debezium) add the change event's fields: op as
+ * the string "c", "u", "d" or "r"; deleted as the number 1 for a delete,
+ * else 0; source_ts (source.ts_ms) and event_ts (the envelope's ts_ms) as
+ * epoch milliseconds, like the timestamp. On other routes, or when the
+ * event lacks a timestamp, they are null (so the column default).
  */
 enum ck_meta_field {
 	CK_META_NONE,
@@ -56,6 +62,10 @@ enum ck_meta_field {
 	CK_META_OFFSET,
 	CK_META_TIMESTAMP,
 	CK_META_KEY,
+	CK_META_OP,
+	CK_META_DELETED,
+	CK_META_SOURCE_TS,
+	CK_META_EVENT_TS,
 };
 
 struct ck_column_opts {

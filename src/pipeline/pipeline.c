@@ -41,6 +41,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "consume/consumer.h"
+#include "decode/debezium.h"
 #include "map/row.h"
 #include "map/schema.h"
 #include "pipeline/batch.h"
@@ -94,6 +95,7 @@ struct route {
 	struct route_stats stats;
 	struct route_stats reported;
 	uint64_t bad_logged;
+	uint64_t truncates; /* Debezium truncate events: logged once */
 };
 
 struct ck_pipeline {
@@ -286,6 +288,9 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	struct route *route = &p->routes[r];
 	const struct ck_batch_policy *policy = &route->cfg->batch;
 	rd_kafka_timestamp_type_t tstype;
+	struct ck_row_meta meta;
+	struct ck_json_value row;
+	struct ck_debezium dbz;
 	struct ck_err err;
 	int64_t ts;
 	int rc;
@@ -298,12 +303,12 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 
 	ts = rd_kafka_message_timestamp(msg, &tstype);
 	if (!msg->payload) {
-		/* A tombstone carries no row in JSON mode. */
+		/* A tombstone carries no row (also after a Debezium delete). */
 		route->stats.empty_messages++;
 		goto covered;
 	}
 	/* The record, for metadata columns (topic, partition, offset...). */
-	ck_row_encoder_set_meta(route->enc, &(struct ck_row_meta){
+	meta = (struct ck_row_meta){
 		.topic = route->cfg->topic,
 		.topic_len = route->topic_len,
 		.partition = msg->partition,
@@ -312,18 +317,43 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 									 : ts,
 		.key = msg->key,
 		.key_len = msg->key_len,
-	});
-	rc = ck_row_encode_json(route->enc, msg->payload, msg->len,
-				&part->open->rows, &route->stats.row, &err);
+	};
+	row = (struct ck_json_value){CK_JSON_OBJECT, msg->payload, msg->len,
+				     false};
+	if (route->cfg->format == CK_FORMAT_DEBEZIUM) {
+		rc = ck_debezium_unwrap(msg->payload, msg->len, &dbz, &err);
+		if (rc) {
+			log_bad_message(p, route, msg, &err);
+			goto covered;
+		}
+		if (dbz.kind != CK_DEBEZIUM_ROW) {
+			/* Append mode keeps rows; these events have none. */
+			route->stats.empty_messages++;
+			if (dbz.kind == CK_DEBEZIUM_TRUNCATE &&
+			    route->truncates++ == 0)
+				ck_log_info("%s: truncate events are ignored "
+					    "in append mode (counted as "
+					    "empty)",
+					    route->cfg->topic);
+			goto covered;
+		}
+		meta.op = dbz.op;
+		meta.deleted = dbz.deleted;
+		meta.source_ts_ms = dbz.source_ts_ms;
+		meta.event_ts_ms = dbz.ts_ms;
+		row = dbz.row;
+	}
+	ck_row_encoder_set_meta(route->enc, &meta);
+	rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
+				 &route->stats.row, &err);
 	if (rc == CK_ERR_LIMIT && part->open->nrows > 0) {
 		/* The batch buffer is exhausted: close it and retry once. */
 		if (!part_seal(p, part))
 			return ADD_BLOCKED;
 		if (!(part->open = batch_get(p, r, part)))
 			return ADD_NOMEM;
-		rc = ck_row_encode_json(route->enc, msg->payload, msg->len,
-					&part->open->rows, &route->stats.row,
-					&err);
+		rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
+					 &route->stats.row, &err);
 	}
 	if (rc == CK_ERR_NOMEM)
 		return ADD_NOMEM;

@@ -383,8 +383,8 @@ static void test_errors_batch_and_topics(void **state)
 		     "t.yaml: topics[0].table: required key is missing "
 		     "(expected a table name in clickhouse.database)");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: avro}]\n",
-		     "t.yaml:3:39: topics[0].format: expected json, got "
-		     "\"avro\"");
+		     "t.yaml:3:39: topics[0].format: expected json or "
+		     "debezium, got \"avro\"");
 	expect_error(KAFKA_CH_OK
 		     "topics: [{topic: t, table: a}, {topic: t, table: b}]\n",
 		     "t.yaml:3:32: topics[1]: topic \"t\" is already routed by "
@@ -463,7 +463,8 @@ static void test_route_columns(void **state)
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
 				 "{o: {meta: lag}}}]\n",
 		     "t.yaml:3:51: topics[0].columns.o.meta: expected topic, "
-		     "partition, offset, timestamp or key, got \"lag\"");
+		     "partition, offset, timestamp, key, op, deleted, "
+		     "source_ts or event_ts, got \"lag\"");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
 				 "{b: ms}}]\n",
 		     "t.yaml:3:44: topics[0].columns.b: expected a mapping "
@@ -525,9 +526,45 @@ static void test_sizes_and_durations(void **state)
 	assert_false(ck_config_parse_duration_ms("5 days", &ms));
 }
 
+/* format: debezium, and the change-event metadata fields. */
+static void test_debezium_format_and_meta(void **state)
+{
+	struct ck_config *c = load_ok(KAFKA_CH_OK
+				      "topics:\n"
+				      "  - topic: t\n"
+				      "    table: t\n"
+				      "    format: debezium\n"
+				      "    columns:\n"
+				      "      _op: {meta: op}\n"
+				      "      _deleted: {meta: deleted}\n"
+				      "      _source_ts: {meta: source_ts}\n"
+				      "      _event_ts: {meta: event_ts, "
+				      "epoch_unit: us}\n"
+				      "  - topic: u\n"
+				      "    table: u\n"
+				      "    format: json\n");
+	(void)state;
+
+	assert_int_equal(c->routes[0].format, CK_FORMAT_DEBEZIUM);
+	assert_int_equal(c->routes[1].format, CK_FORMAT_JSON);
+	assert_int_equal(c->routes[0].ncolumns, 4);
+	assert_int_equal(c->routes[0].columns[0].meta, CK_META_OP);
+	assert_int_equal(c->routes[0].columns[1].meta, CK_META_DELETED);
+	assert_int_equal(c->routes[0].columns[2].meta, CK_META_SOURCE_TS);
+	assert_int_equal(c->routes[0].columns[3].meta, CK_META_EVENT_TS);
+	assert_int_equal(c->routes[0].columns[3].unit, CK_EPOCH_MICROS);
+	ck_config_destroy(c);
+
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: "
+				 "Debezium}]\n",
+		     "t.yaml:3:39: topics[0].format: expected json or "
+		     "debezium, got \"Debezium\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_debezium_format_and_meta),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_env_expansion),
