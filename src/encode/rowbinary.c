@@ -1425,6 +1425,20 @@ static int put_ipv6(const struct ck_json_value *v, struct ck_buf *out,
 	return ck_buf_append(out, b, 16, err);
 }
 
+/*
+ * Reserves one byte at *at for a varint count that patch_count() writes
+ * once the elements are out (most counts fit one byte).
+ */
+static int open_count(struct ck_buf *out, size_t *at, struct ck_err *err)
+{
+	int rc = ck_buf_reserve(out, 1, err);
+
+	if (rc)
+		return rc;
+	*at = out->len++;
+	return CK_OK;
+}
+
 /* Writes the varint count at `at`, where one byte was reserved. */
 static int patch_count(struct ck_buf *out, size_t at, size_t count,
 		       struct ck_err *err)
@@ -1491,10 +1505,9 @@ static int put_array(const struct ck_type *t, const struct ck_json_value *v,
 
 	if (v->kind != CK_JSON_ARRAY)
 		return fail_expected("an array", v, err);
-	rc = ck_buf_reserve(out, 1, err);
+	rc = open_count(out, &at, err);
 	if (rc)
 		return rc;
-	at = out->len++;
 	ck_json_array_iter(v, &it);
 	while ((rc = ck_json_array_next(&it, &elem, err)) == CK_OK) {
 		rc = encode_value(t->child[0], &elem, out, null_defaults, err);
@@ -1581,10 +1594,9 @@ static int put_map(const struct ck_type *t, const struct ck_json_value *v,
 
 	if (v->kind != CK_JSON_OBJECT)
 		return fail_expected("an object", v, err);
-	rc = ck_buf_reserve(out, 1, err);
+	rc = open_count(out, &at, err);
 	if (rc)
 		return rc;
-	at = out->len++;
 	ck_json_object_iter(v, &it);
 	while ((rc = ck_json_object_next(&it, &key, &val, err)) == CK_OK) {
 		struct quote q = quote(&key);
