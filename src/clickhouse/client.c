@@ -70,6 +70,7 @@ struct ck_ch_client {
 	LZ4F_cctx *lz4;
 	enum ck_ch_class last_class;
 	bool outcome_unknown;
+	bool last_failed;      /* the last request failed: open a new connection */
 	size_t sent_bytes;
 };
 
@@ -625,8 +626,19 @@ static int ch_perform(struct ck_ch_client *client, const char *what,
 		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	}
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * A connection whose last request failed is not trusted again: the
+	 * retry opens a new one, and with a cache of one connection the old
+	 * one is closed. (CI once saw a retry on such a connection to 18.16
+	 * hang 10 s until the server's keep-alive reset it, after the rows
+	 * had gone in.)
+	 */
+	curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 1L);
+	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT,
+			 client->last_failed ? 1L : 0L);
 
 	cc = curl_easy_perform(curl);
+	client->last_failed = true;
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return ck_err_set(err, CK_ERR_STOPPED,
 				  "%s: abandoned because chute is stopping",
@@ -656,8 +668,10 @@ static int ch_perform(struct ck_ch_client *client, const char *what,
 			(const char *)sink->data, sink->len);
 	client->last_class =
 		ck_ch_classify(status, CURLE_OK, client->exception_code);
-	if (client->last_class == CK_CH_CLASS_NONE)
+	if (client->last_class == CK_CH_CLASS_NONE) {
+		client->last_failed = false;
 		return CK_OK;
+	}
 
 	client->outcome_unknown = client->exception_code == 319;
 	body_summary(sink, summary, sizeof(summary));

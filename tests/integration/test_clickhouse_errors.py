@@ -167,10 +167,16 @@ def test_table_dropped_mid_run_is_configuration_class_then_rows_arrive(ctx):
 
     ctx.create_table(COLUMNS)
     ctx.wait_count(50, timeout=60)
-    chute.wait_log(r"succeeded after \d+ attempts", timeout=10)
+    chute.wait_log(r"succeeded after \d+ attempts", timeout=60)
     rc = ctx.sigterm(chute, 30)
     ctx.check(rc == 0, f"chute exited {rc}")
-    ctx.check(ctx.count() == 50 and ctx.uniq_ids() == 50, f"count {ctx.count()}, expected 50")
+    # At-least-once: a retry whose first try may have gone in (outcome
+    # unknown, logged) may double the batch; nothing else may.
+    unknown = "outcome unknown" in chute.log()
+    count, uniq = ctx.count(), ctx.uniq_ids()
+    print(f"\nTABLE-DROPPED count={count} uniq={uniq} outcome-unknown retry={unknown}")
+    ctx.check(uniq == 50, f"{uniq} distinct ids, expected 50")
+    ctx.check(count == 50 or (unknown and count <= 100), f"count {count}, expected 50")
     ctx.assert_no_hangs()
 
 
