@@ -263,20 +263,33 @@ int ck_ch_parse_exception_code(const char *body, size_t len)
 	return 0;
 }
 
-int ck_ch_quote_ident(struct ck_buf *out, const char *name,
+/* text between quote characters, the quote and backslashes escaped. */
+static int quote_with(struct ck_buf *out, const char *text, char quote,
 		      struct ck_err *err)
 {
-	int rc = ck_buf_put_u8(out, '`', err);
+	int rc = ck_buf_put_u8(out, (uint8_t)quote, err);
 
-	for (const char *p = name; !rc && *p; p++) {
-		if (*p == '`' || *p == '\\')
+	for (const char *p = text; !rc && *p; p++) {
+		if (*p == quote || *p == '\\')
 			rc = ck_buf_put_u8(out, '\\', err);
 		if (!rc)
 			rc = ck_buf_put_u8(out, (uint8_t)*p, err);
 	}
 	if (!rc)
-		rc = ck_buf_put_u8(out, '`', err);
+		rc = ck_buf_put_u8(out, (uint8_t)quote, err);
 	return rc;
+}
+
+int ck_ch_quote_ident(struct ck_buf *out, const char *name,
+		      struct ck_err *err)
+{
+	return quote_with(out, name, '`', err);
+}
+
+int ck_ch_quote_string(struct ck_buf *out, const char *text,
+		       struct ck_err *err)
+{
+	return quote_with(out, text, '\'', err);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)

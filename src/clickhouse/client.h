@@ -187,4 +187,8 @@ int ck_ch_parse_exception_code(const char *body, size_t len);
 int ck_ch_quote_ident(struct ck_buf *out, const char *name,
 		      struct ck_err *err);
 
+/* Quotes text as an SQL string literal: 'text', ' and \\ escaped. */
+int ck_ch_quote_string(struct ck_buf *out, const char *text,
+		       struct ck_err *err);
+
 #endif

@@ -184,3 +184,162 @@ out:
 	ck_buf_free(&resp);
 	return rc;
 }
+
+/* Copies one engine parameter, without quotes, if it is a plain name. */
+static void engine_arg(const char *p, size_t len, char *out, size_t size)
+{
+	while (len && (*p == ' ' || *p == '\n'))
+		p++, len--;
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\n'))
+		len--;
+	if (len >= 2 && (*p == '`' || *p == '"') && p[len - 1] == *p)
+		p++, len -= 2;
+	if (len >= size || memchr(p, '\'', len) || memchr(p, '(', len))
+		len = 0; /* a literal or an expression: not a column */
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+bool ck_ch_parse_engine(const char *engine_full, struct ck_ch_engine *out)
+{
+	const char *p = engine_full, *open, *arg;
+	char args[2][256];
+	size_t nargs = 0, depth = 0;
+	char quote = 0;
+
+	memset(out->name, 0, sizeof(out->name));
+	out->version[0] = out->is_deleted[0] = '\0';
+	open = p + strcspn(p, "( ");
+	if (open == p || (size_t)(open - p) >= sizeof(out->name))
+		return false;
+	memcpy(out->name, p, (size_t)(open - p));
+	out->replacing = strstr(out->name, "ReplacingMergeTree") != NULL;
+	if (*open != '(')
+		return true;
+	/* Top-level parameters; Replicated's leading path and replica are
+	 * string literals and are skipped. */
+	for (arg = p = open + 1; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '\'' || *p == '`' || *p == '"') {
+			quote = *p;
+		} else if (*p == '(') {
+			depth++;
+		} else if ((*p == ',' || *p == ')') && depth == 0) {
+			size_t len = (size_t)(p - arg);
+			const char *a = arg;
+			while (len && *a == ' ')
+				a++, len--;
+			if (len && *a != '\'' && nargs < 2) {
+				engine_arg(a, len, args[nargs], sizeof(args[0]));
+				nargs++;
+			}
+			arg = p + 1;
+			if (*p == ')')
+				break;
+		} else if (*p == ')') {
+			depth--;
+		}
+	}
+	if (!*p)
+		return false;
+	if (out->replacing && nargs > 0)
+		snprintf(out->version, sizeof(out->version), "%s", args[0]);
+	if (out->replacing && nargs > 1)
+		snprintf(out->is_deleted, sizeof(out->is_deleted), "%s",
+			 args[1]);
+	return true;
+}
+
+int ck_ch_table_engine(struct ck_ch_client *client, const char *database,
+		       const char *table, struct ck_ch_engine *out,
+		       struct ck_err *err)
+{
+	struct ck_buf sql, resp;
+	char *fields[3];
+	size_t nf;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	ck_buf_init(&sql, 4096);
+	ck_buf_init(&resp, 64u << 10);
+	rc = ck_buf_printf(&sql, err, "SELECT engine_full, sorting_key FROM "
+				      "system.tables WHERE database = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, database, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " AND name = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, table, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " FORMAT TabSeparated");
+	if (!rc)
+		rc = ck_ch_query(client, (const char *)sql.data, &resp, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&resp, '\0', err);
+	if (rc) {
+		ck_err_prefix(err, "cannot read the engine of %s.%s: ",
+			      database, table);
+		goto out;
+	}
+	if (resp.data[0] == '\0') {
+		rc = ck_err_set(err, CK_ERR_SCHEMA,
+				"table %s.%s does not exist", database, table);
+		goto out;
+	}
+	resp.data[strcspn((char *)resp.data, "\n")] = '\0';
+	nf = ck_ch_tsv_split((char *)resp.data, fields, 3);
+	if (nf < 2 || !ck_ch_parse_engine(fields[0], out)) {
+		rc = ck_err_set(err, CK_ERR_CLICKHOUSE,
+				"unexpected engine of %s.%s: \"%.200s\"",
+				database, table, fields[0]);
+		goto out;
+	}
+	snprintf(out->sorting_key, sizeof(out->sorting_key), "%s", fields[1]);
+out:
+	ck_buf_free(&sql);
+	ck_buf_free(&resp);
+	return rc;
+}
+
+int ck_ch_column_exists(struct ck_ch_client *client, const char *database,
+			const char *table, const char *name,
+			struct ck_err *err)
+{
+	struct ck_buf sql, resp;
+	int rc;
+
+	ck_buf_init(&sql, 4096);
+	ck_buf_init(&resp, 64);
+	rc = ck_buf_printf(&sql, err, "SELECT count() FROM system.columns "
+				      "WHERE database = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, database, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " AND `table` = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, table, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " AND name = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, name, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', err);
+	if (!rc)
+		rc = ck_ch_query(client, (const char *)sql.data, &resp, err);
+	if (rc)
+		ck_err_prefix(err, "cannot read the columns of %s.%s: ",
+			      database, table);
+	else if (resp.len == 0 || resp.data[0] == '0')
+		rc = ck_err_set(err, CK_ERR_SCHEMA,
+				"table %s.%s has no column %s", database,
+				table, name);
+	ck_buf_free(&sql);
+	ck_buf_free(&resp);
+	return rc;
+}

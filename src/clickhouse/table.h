@@ -40,6 +40,40 @@ int ck_ch_describe(struct ck_ch_client *client, const char *database,
 		   struct ck_schema **out, struct ck_err *err);
 
 /*
+ * A table's engine, from system.tables.engine_full. For the
+ * ReplacingMergeTree family (Replicated and Shared too) the column names
+ * of its parameters: ReplacingMergeTree([version[, is_deleted]]); empty
+ * when not given.
+ */
+struct ck_ch_engine {
+	char name[64];        /* "MergeTree", "ReplacingMergeTree", ... */
+	bool replacing;       /* a (Replicated|Shared)ReplacingMergeTree */
+	char version[256];
+	char is_deleted[256];
+	char sorting_key[1024];
+};
+
+/*
+ * Reads the engine of `database`.`table`. CK_ERR_SCHEMA naming the table
+ * when it does not exist.
+ */
+int ck_ch_table_engine(struct ck_ch_client *client, const char *database,
+		       const char *table, struct ck_ch_engine *out,
+		       struct ck_err *err);
+
+/*
+ * CK_OK when `database`.`table` has a column called name, CK_ERR_SCHEMA
+ * when it has not.
+ */
+int ck_ch_column_exists(struct ck_ch_client *client, const char *database,
+			const char *table, const char *name,
+			struct ck_err *err);
+
+/* Parses an engine_full text into out (sorting_key untouched). Exposed for
+ * tests. false when the text is not NAME or NAME(...). */
+bool ck_ch_parse_engine(const char *engine_full, struct ck_ch_engine *out);
+
+/*
  * Splits one line of TabSeparated output into at most max fields, unescaping
  * each in place (\t \n \\ \' \0 ...). Returns the number of fields. Exposed
  * for tests.

@@ -820,7 +820,8 @@ static bool parse_meta_cb(const char *text, void *out)
 		{"offset", CK_META_OFFSET},	  {"timestamp", CK_META_TIMESTAMP},
 		{"key", CK_META_KEY},		  {"op", CK_META_OP},
 		{"deleted", CK_META_DELETED},	  {"source_ts", CK_META_SOURCE_TS},
-		{"event_ts", CK_META_EVENT_TS},
+		{"event_ts", CK_META_EVENT_TS},	  {"version", CK_META_VERSION},
+		{"ingest_time", CK_META_INGEST_TIME},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -890,7 +891,8 @@ static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 		if (!rc)
 			rc = get_value(w, v, sub, "meta",
 				       "topic, partition, offset, timestamp, "
-				       "key, op, deleted, source_ts or event_ts",
+				       "key, op, deleted, source_ts, event_ts, "
+				       "version or ingest_time",
 				       parse_meta_cb, &col->meta);
 		if (rc)
 			return rc;
@@ -898,19 +900,43 @@ static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 	return CK_OK;
 }
 
+static bool parse_mode_cb(const char *text, void *out)
+{
+	if (strcmp(text, "append") == 0)
+		*(enum ck_route_mode *)out = CK_MODE_APPEND;
+	else if (strcmp(text, "upsert") == 0)
+		*(enum ck_route_mode *)out = CK_MODE_UPSERT;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_truncate_cb(const char *text, void *out)
+{
+	if (strcmp(text, "ignore") == 0)
+		*(enum ck_truncate_action *)out = CK_TRUNCATE_IGNORE;
+	else if (strcmp(text, "truncate") == 0)
+		*(enum ck_truncate_action *)out = CK_TRUNCATE_TABLE;
+	else
+		return false;
+	return true;
+}
+
 static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 		      struct ck_config_route *route,
 		      const struct ck_config *config)
 {
-	static const char *const keys[] = {"topic", "table", "format", "batch",
+	static const char *const keys[] = {"topic", "table",	"format",
+					   "mode",  "truncate", "batch",
 					   "columns", NULL};
 	char *format = NULL;
 	char sub[256];
-	yaml_node_t *batch, *columns;
+	yaml_node_t *batch, *columns, *mode;
 	int rc = map_check_keys(w, map, path, keys);
 
 	route->batch = config->batch;
 	route->format = CK_FORMAT_JSON;
+	route->truncate = CK_TRUNCATE_IGNORE;
 	if (!rc)
 		rc = get_string(w, map, path, "topic", true, "a topic name",
 				&route->topic);
@@ -929,6 +955,23 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 				"expected json or debezium, got \"%s\"",
 				format);
 	}
+	/* Change events default to upsert; plain rows can only append. */
+	route->mode = route->format == CK_FORMAT_DEBEZIUM ? CK_MODE_UPSERT
+							  : CK_MODE_APPEND;
+	if (!rc)
+		rc = get_value(w, map, path, "mode", "append or upsert",
+			       parse_mode_cb, &route->mode);
+	mode = map_get(w, map, "mode");
+	if (!rc && route->mode == CK_MODE_UPSERT &&
+	    route->format != CK_FORMAT_DEBEZIUM) {
+		join_path(sub, sizeof(sub), path, "mode");
+		rc = walk_error(w, mode, sub,
+				"upsert needs format: debezium (plain JSON rows "
+				"carry no delete flag or change order)");
+	}
+	if (!rc)
+		rc = get_value(w, map, path, "truncate", "ignore or truncate",
+			       parse_truncate_cb, &route->truncate);
 	join_path(sub, sizeof(sub), path, "batch");
 	if (!rc && (batch = get_mapping(w, map, path, "batch", &rc)))
 		rc = walk_batch(w, batch, sub, &route->batch);

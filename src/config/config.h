@@ -43,6 +43,23 @@ enum ck_format {
 	CK_FORMAT_DEBEZIUM, /* Debezium change events (decode/debezium.h) */
 };
 
+/*
+ * How change events become rows (topics[].mode, docs/cdc.md):
+ *   append  every change is a row; the table keeps the history
+ *   upsert  a ReplacingMergeTree keeps each key's latest version, and a
+ *           delete writes the key with the deleted flag set
+ */
+enum ck_route_mode {
+	CK_MODE_APPEND,
+	CK_MODE_UPSERT,
+};
+
+/* What a Debezium truncate event does (topics[].truncate). */
+enum ck_truncate_action {
+	CK_TRUNCATE_IGNORE, /* counted and logged */
+	CK_TRUNCATE_TABLE,  /* TRUNCATE TABLE after the rows before it */
+};
+
 /* Content-Encoding of insert bodies (clickhouse.compression). */
 enum ck_compression {
 	CK_COMPRESSION_NONE,
@@ -56,6 +73,8 @@ struct ck_config_route {
 	char *topic;
 	char *table;       /* table name, without database */
 	enum ck_format format;
+	enum ck_route_mode mode;
+	enum ck_truncate_action truncate;
 	struct ck_batch_policy batch;
 	/* Per-column conversion options (topics[].columns); names owned here. */
 	struct ck_column_opts *columns;

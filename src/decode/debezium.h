@@ -30,8 +30,23 @@
  * tombstones (CK_DEBEZIUM_TOMBSTONE): Debezium writes one after each
  * delete so that log compaction can drop the key.
  *
- * Messages that ExtractNewRecordState has already unwrapped are plain JSON
- * rows: they are format json, not this one.
+ * Rows that ExtractNewRecordState has already unwrapped (the "unwrapped"
+ * shape) are plain objects, with or without the schema envelope, that
+ * carry "__deleted" ("true"/"false", delete.handling.mode rewrite) or
+ * "__op" (add.fields=op). The whole object is the row; op is "__op", else
+ * d when "__deleted" is "true", else u; "__ts_ms", "__source_ts_ms" and
+ * "__lsn" are read when present. unwrapped is set.
+ *
+ * The position: where the change sits in the source database's log, so a
+ * later change of a key has a larger one, whatever Kafka did (upsert mode
+ * uses it as the row version, docs/cdc.md). -1 when the connector gives
+ * none usable, and the caller falls back to the Kafka offset.
+ *
+ *   connector   source members        position
+ *   PostgreSQL  lsn                   lsn
+ *   MySQL       file, pos, row        file's number << 40 | pos << 8 | row
+ *   MongoDB     ts_ms, ord            (ts_ms / 1000) << 32 | ord
+ *   unwrapped   __lsn                 __lsn
  *
  * The message is scanned once, validated completely (the payload's members
  * included), and nothing is allocated: every span in the result borrows
@@ -63,6 +78,9 @@ enum ck_debezium_kind {
  *                 -1 when absent, null or negative
  *   source_ts_ms  source.ts_ms: when the change happened in the database;
  *                 -1 when absent, null or negative
+ *   position      the change's position in the source's log (above); -1
+ *                 when there is none
+ *   unwrapped     the message had the unwrapped shape
  */
 struct ck_debezium {
 	enum ck_debezium_kind kind;
@@ -71,6 +89,8 @@ struct ck_debezium {
 	struct ck_json_value row;
 	int64_t ts_ms;
 	int64_t source_ts_ms;
+	int64_t position;
+	bool unwrapped;
 };
 
 /*

@@ -49,7 +49,7 @@ struct ck_row_encoder {
 	bool any_meta;              /* some column is record metadata */
 	struct ck_buf metatext;     /* this row's topic and key as JSON text */
 	/* partition, offset, timestamp, source ts, event ts as JSON */
-	char num[5][24];
+	char num[6][24];
 	struct ck_buf doc;          /* a row given as a JSON string, decoded */
 };
 
@@ -258,6 +258,17 @@ static int meta_values(struct ck_row_encoder *enc, struct ck_err *err)
 				number_value(v, enc->num[4],
 					     sizeof(enc->num[4]),
 					     m->event_ts_ms);
+			break;
+		case CK_META_VERSION:
+			if (!m->op || m->version < 0)
+				*v = null_value;
+			else
+				number_value(v, enc->num[5],
+					     sizeof(enc->num[5]), m->version);
+			break;
+		case CK_META_INGEST_TIME:
+			/* The server's DEFAULT fills it. */
+			enc->seen[i] = false;
 			break;
 		case CK_META_NONE:
 			break;

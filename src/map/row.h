@@ -59,6 +59,7 @@ struct ck_row_meta {
 	bool deleted;
 	int64_t source_ts_ms; /* < 0: none (written as null) */
 	int64_t event_ts_ms;  /* < 0: none (written as null) */
+	int64_t version;      /* upsert row version; < 0: none (null) */
 };
 
 struct ck_row_encoder;

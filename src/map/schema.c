@@ -165,6 +165,15 @@ static void apply_opts(struct ck_type *t, const struct ck_column_opts *o)
 		apply_opts(t->child[i], o);
 }
 
+/* A DEFAULT column left out of the INSERT (servers without WithDefaults). */
+static bool skipped_name(const struct ck_schema *schema, const char *name)
+{
+	for (size_t i = 0; i < schema->nskipped; i++)
+		if (strcmp(schema->skipped[i], name) == 0)
+			return true;
+	return false;
+}
+
 int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		  const struct ck_schema_opts *opts, struct ck_schema **out,
 		  struct ck_err *err)
@@ -237,6 +246,11 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 	for (size_t i = 0; opts && i < opts->ncolumns; i++) {
 		const char *name = opts->columns[i].name;
 		size_t c = ck_schema_lookup(schema, name, strlen(name));
+		/* Left out of the INSERT, the server fills it anyway. */
+		if (c == CK_SCHEMA_NO_COLUMN &&
+		    opts->columns[i].meta == CK_META_INGEST_TIME &&
+		    skipped_name(schema, name))
+			continue;
 		if (c == CK_SCHEMA_NO_COLUMN) {
 			/* A config mistake: the options came from the config. */
 			rc = ck_err_set(err, CK_ERR_CONFIG,

@@ -66,6 +66,8 @@ enum ck_meta_field {
 	CK_META_DELETED,
 	CK_META_SOURCE_TS,
 	CK_META_EVENT_TS,
+	CK_META_VERSION,     /* upsert: the change's order (decode/debezium.h) */
+	CK_META_INGEST_TIME, /* filled by the server's DEFAULT; not inserted */
 };
 
 struct ck_column_opts {

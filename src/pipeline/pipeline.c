@@ -90,12 +90,18 @@ struct route {
 	const char *params; /* per-insert URL settings (static text) */
 	struct ck_schema *schema;
 	struct ck_row_encoder *enc;
+	/* The config's column options plus upsert's version and deleted. */
+	struct ck_column_opts *opts;
+	size_t nopts;
+	struct ck_ch_engine engine; /* upsert: the table's engine */
 	struct part **parts; /* indexed by partition id */
 	size_t nparts;
 	struct route_stats stats;
 	struct route_stats reported;
 	uint64_t bad_logged;
 	uint64_t truncates; /* Debezium truncate events: logged once */
+	int64_t truncate_retry_ms;   /* a failed TRUNCATE waits until then */
+	int64_t truncate_backoff_ms;
 };
 
 struct ck_pipeline {
@@ -278,6 +284,73 @@ static void log_bad_message(struct ck_pipeline *p, struct route *route,
 enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM };
 
 /*
+ * A truncate event with truncate: truncate. The rows before it in its
+ * partition are inserted first (the partition waits, holding the event,
+ * until its batches are done), then the table is emptied, then the rows
+ * after it follow. The event's offset is committed with the next batch, so
+ * after a crash it runs again before the rows after it are re-inserted.
+ * Other partitions are not ordered with it: Kafka orders only within one.
+ * A failed TRUNCATE is retried with the insert backoff; the partition waits.
+ */
+static enum add_result part_truncate(struct ck_pipeline *p,
+				     struct route *route, struct part *part,
+				     const rd_kafka_message_t *msg,
+				     int64_t now)
+{
+	const struct ck_config *config = p->config;
+	struct ck_buf sql;
+	struct ck_err err;
+	int rc;
+
+	if (part->open->nmessages || part->sealed || part->inflight) {
+		part_seal(p, part);
+		return ADD_BLOCKED;
+	}
+	if (now < route->truncate_retry_ms)
+		return ADD_BLOCKED;
+	ck_buf_init(&sql, 4096);
+	rc = ck_buf_printf(&sql, &err, "TRUNCATE TABLE ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, config->clickhouse.database, &err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '.', &err);
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->cfg->table, &err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', &err);
+	if (!rc) {
+		struct ck_buf out;
+		ck_buf_init(&out, 4096);
+		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, &err);
+		ck_buf_free(&out);
+	}
+	ck_buf_free(&sql);
+	if (rc) {
+		route->truncate_backoff_ms =
+			route->truncate_backoff_ms
+				? route->truncate_backoff_ms * 2
+				: config->retry.initial_backoff_ms;
+		if (route->truncate_backoff_ms > config->retry.max_backoff_ms)
+			route->truncate_backoff_ms =
+				config->retry.max_backoff_ms;
+		route->truncate_retry_ms = now + route->truncate_backoff_ms;
+		ck_log_error("truncate event %s[%d]@%" PRId64 ": TRUNCATE "
+			     "TABLE %s failed: %s; the partition waits, "
+			     "retrying in %" PRId64 " ms",
+			     route->cfg->topic, (int)msg->partition,
+			     msg->offset, route->table_name, err.msg,
+			     route->truncate_backoff_ms);
+		return ADD_BLOCKED;
+	}
+	route->truncate_backoff_ms = 0;
+	route->truncate_retry_ms = 0;
+	ck_log_info("truncate event %s[%d]@%" PRId64 ": emptied %s",
+		    route->cfg->topic, (int)msg->partition, msg->offset,
+		    route->table_name);
+	return ADD_DONE;
+}
+
+/*
  * Encodes msg into the partition's open batch. ADD_BLOCKED when the
  * partition cannot take it now (the caller keeps the message).
  */
@@ -326,14 +399,24 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 			log_bad_message(p, route, msg, &err);
 			goto covered;
 		}
+		if (dbz.kind == CK_DEBEZIUM_TRUNCATE &&
+		    route->cfg->truncate == CK_TRUNCATE_TABLE) {
+			enum add_result res = part_truncate(p, route, part,
+							    msg, now);
+			if (res != ADD_DONE)
+				return res;
+			route->stats.empty_messages++;
+			goto covered;
+		}
 		if (dbz.kind != CK_DEBEZIUM_ROW) {
 			/* Append mode keeps rows; these events have none. */
 			route->stats.empty_messages++;
 			if (dbz.kind == CK_DEBEZIUM_TRUNCATE &&
 			    route->truncates++ == 0)
 				ck_log_info("%s: truncate events are ignored "
-					    "in append mode (counted as "
-					    "empty)",
+					    "(counted as empty; set "
+					    "truncate: truncate to empty the "
+					    "table)",
 					    route->cfg->topic);
 			goto covered;
 		}
@@ -341,6 +424,8 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		meta.deleted = dbz.deleted;
 		meta.source_ts_ms = dbz.source_ts_ms;
 		meta.event_ts_ms = dbz.ts_ms;
+		/* A key always lives in one partition: offsets order it too. */
+		meta.version = dbz.position >= 0 ? dbz.position : msg->offset;
 		row = dbz.row;
 	}
 	ck_row_encoder_set_meta(route->enc, &meta);
@@ -667,6 +752,13 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 			int64_t left;
 			if (!part || !part->assigned || !part->open)
 				continue;
+			/* Held messages wait for nothing in flight (a
+			 * TRUNCATE to retry): feed them again. */
+			if (part->backlog_len && !part->inflight &&
+			    !part->sealed && !p->stopping)
+				part_drain_backlog(p, r, part);
+			if (!part->open)
+				continue;
 			if (ck_batch_due(part->open, &route->cfg->batch, now) &&
 			    part_seal(p, part))
 				continue;
@@ -733,6 +825,94 @@ static void log_stats(struct ck_pipeline *p, bool final)
 
 /* ---- set-up ---------------------------------------------------------------- */
 
+/* The column the config gives meta field f, or NULL. */
+static const char *opts_meta_column(const struct route *route,
+				    enum ck_meta_field f)
+{
+	for (size_t i = 0; i < route->nopts; i++)
+		if (route->opts[i].meta == f)
+			return route->opts[i].name;
+	return NULL;
+}
+
+/* Adds {name: {meta: f}} unless the config already has options for name. */
+static int opts_add_meta(struct route *route, const char *name,
+			 enum ck_meta_field f, struct ck_err *err)
+{
+	for (size_t i = 0; i < route->nopts; i++) {
+		if (strcmp(route->opts[i].name, name) != 0)
+			continue;
+		if (route->opts[i].meta == f)
+			return CK_OK;
+		return ck_err_set(err, CK_ERR_CONFIG,
+				  "topic %s: columns: %s is the table's %s "
+				  "column in mode upsert; its options must "
+				  "be {meta: %s} or none",
+				  route->cfg->topic, name,
+				  f == CK_META_VERSION ? "version" : "deleted",
+				  f == CK_META_VERSION ? "version" : "deleted");
+	}
+	route->opts[route->nopts++] = (struct ck_column_opts){
+		.name = name, .unit = CK_EPOCH_AUTO, .meta = f};
+	return CK_OK;
+}
+
+/*
+ * Upsert mode writes into a ReplacingMergeTree: its version parameter gets
+ * each change's version, and a delete sets the deleted flag: the engine's
+ * is_deleted parameter (23.2 and later), else the column the config marks
+ * {meta: deleted}, else a column named _deleted (docs/cdc.md).
+ */
+static int route_upsert_columns(struct ck_pipeline *p, struct route *route,
+				struct ck_err *err)
+{
+	const char *db = p->config->clickhouse.database;
+	const char *table = route->cfg->table;
+	const char *deleted;
+	int rc;
+
+	rc = ck_ch_table_engine(p->ch, db, table, &route->engine, err);
+	if (rc)
+		return rc;
+	if (!route->engine.replacing)
+		return ck_err_set(err, CK_ERR_CONFIG,
+				  "topic %s: mode upsert needs a "
+				  "ReplacingMergeTree table, and %s.%s is %s "
+				  "(use mode: append, or see docs/cdc.md)",
+				  route->cfg->topic, db, table,
+				  route->engine.name);
+	if (!route->engine.version[0])
+		return ck_err_set(err, CK_ERR_CONFIG,
+				  "topic %s: mode upsert needs "
+				  "ReplacingMergeTree(version[, is_deleted]); "
+				  "%s.%s has no version column, so the server "
+				  "would keep an arbitrary change of a key",
+				  route->cfg->topic, db, table);
+	rc = opts_add_meta(route, route->engine.version, CK_META_VERSION, err);
+	if (rc)
+		return rc;
+	deleted = route->engine.is_deleted[0]
+			  ? route->engine.is_deleted
+			  : opts_meta_column(route, CK_META_DELETED);
+	if (!deleted) {
+		deleted = "_deleted";
+		rc = ck_ch_column_exists(p->ch, db, table, deleted, err);
+		if (rc == CK_ERR_SCHEMA)
+			return ck_err_set(err, CK_ERR_CONFIG,
+					  "topic %s: mode upsert needs a "
+					  "deleted flag in %s.%s: "
+					  "ReplacingMergeTree(version, "
+					  "is_deleted) on ClickHouse 23.2 and "
+					  "later, or a UInt8 column marked "
+					  "{meta: deleted} in the config, or "
+					  "one named _deleted",
+					  route->cfg->topic, db, table);
+		if (rc)
+			return rc;
+	}
+	return opts_add_meta(route, deleted, CK_META_DELETED, err);
+}
+
 static int route_prepare(struct ck_pipeline *p, struct route *route,
 			 struct ck_err *err)
 {
@@ -742,9 +922,19 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 	size_t nskipped;
 	int rc;
 
+	route->opts = calloc(route->cfg->ncolumns + 2, sizeof(*route->opts));
+	if (!route->opts)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < route->cfg->ncolumns; i++)
+		route->opts[route->nopts++] = route->cfg->columns[i];
+	if (route->cfg->mode == CK_MODE_UPSERT) {
+		rc = route_upsert_columns(p, route, err);
+		if (rc)
+			return rc;
+	}
 	rc = ck_ch_describe(p->ch, config->clickhouse.database,
-			    route->cfg->table, &p->server, route->cfg->columns,
-			    route->cfg->ncolumns, &route->schema, err);
+			    route->cfg->table, &p->server, route->opts,
+			    route->nopts, &route->schema, err);
 	if (rc == CK_ERR_CONFIG)
 		ck_err_prefix(err, "topic %s: columns: ", route->cfg->topic);
 	if (rc)
@@ -1095,6 +1285,7 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		free(route->parts);
 		ck_row_encoder_destroy(route->enc);
 		ck_schema_destroy(route->schema);
+		free(route->opts);
 		free(route->sql);
 		free(route->table_name);
 	}

@@ -157,6 +157,52 @@ static void test_tsv_split(void **state)
 	assert_string_equal(fields[0], "only");
 }
 
+static void expect_engine(const char *text, const char *name, bool replacing,
+			  const char *version, const char *is_deleted)
+{
+	struct ck_ch_engine e;
+
+	if (!ck_ch_parse_engine(text, &e))
+		fail_msg("%s: not parsed", text);
+	if (strcmp(e.name, name) || e.replacing != replacing ||
+	    strcmp(e.version, version) || strcmp(e.is_deleted, is_deleted))
+		fail_msg("%s:\n got  %s %d (%s) (%s)\n want %s %d (%s) (%s)",
+			 text, e.name, e.replacing, e.version, e.is_deleted,
+			 name, replacing, version, is_deleted);
+}
+
+static void test_parse_engine(void **state)
+{
+	struct ck_ch_engine e;
+
+	(void)state;
+	expect_engine("MergeTree ORDER BY id SETTINGS index_granularity = 8192",
+		      "MergeTree", false, "", "");
+	expect_engine("ReplacingMergeTree(_version) ORDER BY id SETTINGS "
+		      "index_granularity = 8192",
+		      "ReplacingMergeTree", true, "_version", "");
+	expect_engine("ReplacingMergeTree(ver, is_deleted) ORDER BY (a, b)",
+		      "ReplacingMergeTree", true, "ver", "is_deleted");
+	expect_engine("ReplacingMergeTree ORDER BY id", "ReplacingMergeTree",
+		      true, "", "");
+	expect_engine("ReplacingMergeTree() ORDER BY id", "ReplacingMergeTree",
+		      true, "", "");
+	expect_engine("ReplicatedReplacingMergeTree('/ch/t/{shard}', "
+		      "'{replica}', `my ver`, \"del\") ORDER BY id",
+		      "ReplicatedReplacingMergeTree", true, "my ver", "del");
+	expect_engine("ReplicatedReplacingMergeTree('/a,b)', 'r\\'x', v) "
+		      "ORDER BY id",
+		      "ReplicatedReplacingMergeTree", true, "v", "");
+	expect_engine("SharedReplacingMergeTree('/p', '{r}', v, d)",
+		      "SharedReplacingMergeTree", true, "v", "d");
+	/* An expression is not a column: no version. */
+	expect_engine("ReplacingMergeTree(toUInt64(v))", "ReplacingMergeTree",
+		      true, "", "");
+	expect_engine("Memory", "Memory", false, "", "");
+	assert_false(ck_ch_parse_engine("", &e));
+	assert_false(ck_ch_parse_engine("ReplacingMergeTree(v", &e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_quote_ident),
 		cmocka_unit_test(test_tsv_split),
+		cmocka_unit_test(test_parse_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

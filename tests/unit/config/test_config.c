@@ -464,7 +464,8 @@ static void test_route_columns(void **state)
 				 "{o: {meta: lag}}}]\n",
 		     "t.yaml:3:51: topics[0].columns.o.meta: expected topic, "
 		     "partition, offset, timestamp, key, op, deleted, "
-		     "source_ts or event_ts, got \"lag\"");
+		     "source_ts, event_ts, version or ingest_time, got "
+		     "\"lag\"");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, columns: "
 				 "{b: ms}}]\n",
 		     "t.yaml:3:44: topics[0].columns.b: expected a mapping "
@@ -561,10 +562,49 @@ static void test_debezium_format_and_meta(void **state)
 		     "debezium, got \"Debezium\"");
 }
 
+/* topics[].mode and truncate: defaults by format, and refusals. */
+static void test_modes(void **state)
+{
+	struct ck_config *c = load_ok(
+		KAFKA_CH_OK
+		"topics:\n"
+		"  - {topic: a, table: a, format: debezium}\n"
+		"  - {topic: b, table: b, format: debezium, mode: append, "
+		"truncate: truncate}\n"
+		"  - {topic: c, table: c}\n"
+		"  - {topic: d, table: d, columns: {v: {meta: version}, "
+		"t: {meta: ingest_time}}}\n");
+	(void)state;
+
+	assert_int_equal(c->routes[0].mode, CK_MODE_UPSERT);
+	assert_int_equal(c->routes[0].truncate, CK_TRUNCATE_IGNORE);
+	assert_int_equal(c->routes[1].mode, CK_MODE_APPEND);
+	assert_int_equal(c->routes[1].truncate, CK_TRUNCATE_TABLE);
+	assert_int_equal(c->routes[2].mode, CK_MODE_APPEND);
+	assert_int_equal(c->routes[3].columns[0].meta, CK_META_VERSION);
+	assert_int_equal(c->routes[3].columns[1].meta, CK_META_INGEST_TIME);
+	ck_config_destroy(c);
+
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, mode: "
+				 "upsert}]\n",
+		     "t.yaml:3:37: topics[0].mode: upsert needs format: "
+		     "debezium (plain JSON rows carry no delete flag or "
+		     "change order)");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: "
+				 "debezium, mode: merge}]\n",
+		     "t.yaml:3:55: topics[0].mode: expected append or "
+		     "upsert, got \"merge\"");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: "
+				 "debezium, truncate: drop}]\n",
+		     "t.yaml:3:59: topics[0].truncate: expected ignore or "
+		     "truncate, got \"drop\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debezium_format_and_meta),
+		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_env_expansion),

@@ -117,6 +117,8 @@ static void test_postgresql(void **state)
 			      "\"annek@noanswer.org\"}");
 	assert_int_equal(dbz.ts_ms, 1559033904863);
 	assert_int_equal(dbz.source_ts_ms, 1559033904863);
+	assert_int_equal(dbz.position, 24023128);
+	assert_false(dbz.unwrapped);
 
 	unwrap_ok(pg_delete, &dbz);
 	assert_int_equal(dbz.op, 'd');
@@ -136,6 +138,8 @@ static void test_mysql(void **state)
 	expect_row_text(&dbz, "{\"id\": 1004, \"first_name\": \"Anne Marie\"}");
 	assert_int_equal(dbz.ts_ms, 1465581029523);
 	assert_int_equal(dbz.source_ts_ms, 1465581029100);
+	/* mysql-bin.000003, pos 484, row 0 */
+	assert_int_equal(dbz.position, (3LL << 40) | (484LL << 8));
 
 	unwrap_ok(mysql_read, &dbz);
 	assert_int_equal(dbz.op, 'r');
@@ -154,6 +158,8 @@ static void test_mongodb_string_after(void **state)
 	assert_true(dbz.row.escaped);
 	assert_int_equal(dbz.source_ts_ms, 1558965508000);
 	assert_int_equal(dbz.ts_ms, 1558965515240);
+	/* oplog (1558965508 s, ord 31) */
+	assert_int_equal(dbz.position, (1558965508LL << 32) | 31);
 }
 
 static void test_tombstones_and_truncate(void **state)
@@ -360,6 +366,79 @@ static void test_encode_with_meta(void **state)
 	ck_schema_destroy(schema);
 }
 
+/* Positions that cannot order changes are none (-1), not guesses. */
+static void test_positions(void **state)
+{
+	struct ck_debezium dbz;
+
+	(void)state;
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"lsn\": "
+		  "-5}}", &dbz);
+	assert_int_equal(dbz.position, -1);
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"file\": "
+		  "\"binlog\", \"pos\": 4}}", &dbz);
+	assert_int_equal(dbz.position, -1);
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"file\": "
+		  "\"b.000001\", \"pos\": 4, \"row\": 300}}", &dbz);
+	assert_int_equal(dbz.position, -1);
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"file\": "
+		  "\"b.000001\", \"pos\": 4294967295, \"row\": 255}}", &dbz);
+	assert_int_equal(dbz.position, (1LL << 40) | (4294967295LL << 8) | 255);
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"file\": "
+		  "\"b.000001\", \"pos\": 4294967296}}", &dbz);
+	assert_int_equal(dbz.position, -1);
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"ord\": 2}}",
+		  &dbz);
+	assert_int_equal(dbz.position, -1); /* no ts_ms */
+	unwrap_ok("{\"op\": \"c\", \"after\": {}, \"source\": {\"lsn\": "
+		  "\"7\"}}", &dbz);
+	assert_int_equal(dbz.position, -1);
+}
+
+/* ExtractNewRecordState's output: the object is the row. */
+static void test_unwrapped_shape(void **state)
+{
+	struct ck_debezium dbz;
+
+	(void)state;
+	unwrap_ok("{\"id\": 1, \"name\": \"a\", \"__deleted\": \"false\"}",
+		  &dbz);
+	assert_int_equal(dbz.kind, CK_DEBEZIUM_ROW);
+	assert_true(dbz.unwrapped);
+	assert_int_equal(dbz.op, 'u');
+	assert_false(dbz.deleted);
+	expect_row_text(&dbz, "{\"id\": 1, \"name\": \"a\", \"__deleted\": "
+			      "\"false\"}");
+	assert_int_equal(dbz.position, -1);
+
+	unwrap_ok("{\"id\": 1, \"__deleted\": \"true\"}", &dbz);
+	assert_int_equal(dbz.op, 'd');
+	assert_true(dbz.deleted);
+
+	unwrap_ok("{\"schema\": {}, \"payload\": {\"id\": 2, \"__op\": \"c\", "
+		  "\"__ts_ms\": 10, \"__source_ts_ms\": 9, \"__lsn\": 77, "
+		  "\"__deleted\": false}}", &dbz);
+	assert_int_equal(dbz.op, 'c');
+	assert_false(dbz.deleted);
+	assert_int_equal(dbz.ts_ms, 10);
+	assert_int_equal(dbz.source_ts_ms, 9);
+	assert_int_equal(dbz.position, 77);
+	expect_row_text(&dbz, "{\"id\": 2, \"__op\": \"c\", \"__ts_ms\": 10, "
+			      "\"__source_ts_ms\": 9, \"__lsn\": 77, "
+			      "\"__deleted\": false}");
+
+	unwrap_ok("{\"id\": 3, \"__op\": \"d\"}", &dbz);
+	assert_true(dbz.deleted);
+	unwrap_ok("{\"id\": 3, \"__op\": \"r\", \"__deleted\": true}", &dbz);
+	assert_int_equal(dbz.op, 'r');
+	assert_true(dbz.deleted);
+
+	expect_err("{\"id\": 3, \"__op\": \"x\"}",
+		   "debezium: __op \"x\" is not one of c, u, d, r");
+	expect_err("{\"id\": 3, \"__op\": \"c\", \"__ts_ms\": \"no\"}",
+		   "debezium: \"__ts_ms\" is not an integer (got string)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +446,8 @@ int main(void)
 		cmocka_unit_test(test_mysql),
 		cmocka_unit_test(test_mongodb_string_after),
 		cmocka_unit_test(test_tombstones_and_truncate),
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_unwrapped_shape),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_encode_with_meta),
 	};
