@@ -57,8 +57,8 @@ if [ "$QUICK" = 0 ]; then
     say "short fuzz runs (libFuzzer, ASan + UBSan): every parser of untrusted input"
     CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCHUTE_FUZZ=ON -DCHUTE_TESTS=OFF >/dev/null
-    cmake --build build-fuzz -j "$JOBS" --target fuzz_json fuzz_row fuzz_type fuzz_config fuzz_debezium
-    for f in json row type config debezium; do
+    cmake --build build-fuzz -j "$JOBS" --target fuzz_json fuzz_row fuzz_type fuzz_config fuzz_debezium fuzz_ddl
+    for f in json row type config debezium ddl; do
         work="$(mktemp -d)"
         if ! build-fuzz/fuzz_$f -max_total_time="${CHUTE_FUZZ_SECONDS:-20}" \
             -max_len=4096 "$work" "fuzz/corpus/$f" >"$work.log" 2>&1; then
@@ -81,4 +81,6 @@ export CHUTE_BIN="$REPO/build/chute"
 .work/venv/bin/python -m pytest tests/integration -q -rA --durations=10
 say "golden RowBinary bytes on the real ClickHouse server (18.16)"
 .work/venv/bin/python -m pytest tests/golden -q -p no:cacheprovider -k test_old_server
+say "generated DDL on chdb (ClickHouse 26.x) and on the real server (18.16)"
+.work/venv/bin/python -m pytest tests/ddl -q -p no:cacheprovider
 say "all tests passed"
