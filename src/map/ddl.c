@@ -121,7 +121,9 @@ static const struct type_row types[] = {
 	{NULL, "int16", K_INT16},
 	{NULL, "int32", K_INT32},
 	{NULL, "int64", K_INT64},
-	{NULL, "float32", K_FLOAT32},
+	{NULL, "float", K_FLOAT32},   /* JsonConverter's spelling */
+	{NULL, "float32", K_FLOAT32}, /* Kafka Connect's type name */
+	{NULL, "double", K_FLOAT64},
 	{NULL, "float64", K_FLOAT64},
 	{NULL, "boolean", K_BOOL},
 	{NULL, "string", K_STRING},

@@ -42,6 +42,7 @@
 #include "common/log.h"
 #include "consume/consumer.h"
 #include "decode/debezium.h"
+#include "map/ddl.h"
 #include "map/row.h"
 #include "map/schema.h"
 #include "pipeline/batch.h"
@@ -94,6 +95,13 @@ struct route {
 	struct ck_column_opts *opts;
 	size_t nopts;
 	struct ck_ch_engine engine; /* upsert: the table's engine */
+	/*
+	 * The table did not exist at start-up: it is created from the schema
+	 * in the first change event (docs/cdc.md), and ddl holds the columns
+	 * it was created with (their options are in opts).
+	 */
+	bool pending_create;
+	struct ck_ddl_row ddl;
 	struct part **parts; /* indexed by partition id */
 	size_t nparts;
 	struct route_stats stats;
@@ -121,6 +129,8 @@ struct ck_pipeline {
 	int64_t last_stats_ms;
 	uint64_t abandoned_rows;
 	bool stopping;
+	bool failed;           /* fatal: stop with fatal_err */
+	struct ck_err fatal_err;
 	bool close_failed; /* rd_kafka_destroy must not close again */
 	/* Route lookup cache: consecutive messages mostly share a topic. */
 	const rd_kafka_topic_t *last_rkt;
@@ -281,7 +291,11 @@ static void log_bad_message(struct ck_pipeline *p, struct route *route,
 		    ck_err_code_name(err->code), err->msg);
 }
 
-enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM };
+enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM, ADD_FATAL };
+
+static int route_create_table(struct ck_pipeline *p, size_t r,
+			      const rd_kafka_message_t *msg,
+			      struct ck_err *err);
 
 /*
  * A truncate event with truncate: truncate. The rows before it in its
@@ -400,7 +414,8 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 			goto covered;
 		}
 		if (dbz.kind == CK_DEBEZIUM_TRUNCATE &&
-		    route->cfg->truncate == CK_TRUNCATE_TABLE) {
+		    route->cfg->truncate == CK_TRUNCATE_TABLE &&
+		    !route->pending_create) {
 			enum add_result res = part_truncate(p, route, part,
 							    msg, now);
 			if (res != ADD_DONE)
@@ -427,6 +442,11 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		/* A key always lives in one partition: offsets order it too. */
 		meta.version = dbz.position >= 0 ? dbz.position : msg->offset;
 		row = dbz.row;
+	}
+	if (route->pending_create &&
+	    route_create_table(p, r, msg, &p->fatal_err) != CK_OK) {
+		p->failed = true;
+		return ADD_FATAL;
 	}
 	ck_row_encoder_set_meta(route->enc, &meta);
 	rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
@@ -532,6 +552,11 @@ static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
 					  "out of memory batching %s[%d]",
 					  p->routes[r].cfg->topic,
 					  (int)msg->partition);
+		if (res == ADD_FATAL) {
+			rd_kafka_message_destroy(msg);
+			*err = p->fatal_err;
+			return err->code;
+		}
 	}
 	if (!backlog_push(part, msg))
 		return ck_err_set(err, CK_ERR_NOMEM,
@@ -922,11 +947,30 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 	size_t nskipped;
 	int rc;
 
-	route->opts = calloc(route->cfg->ncolumns + 2, sizeof(*route->opts));
+	free(route->opts);
+	route->nopts = 0;
+	route->opts = calloc(route->cfg->ncolumns + route->ddl.ncols + 2,
+			     sizeof(*route->opts));
 	if (!route->opts)
 		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < route->cfg->ncolumns; i++)
 		route->opts[route->nopts++] = route->cfg->columns[i];
+	/* What the created columns need, unless the config says otherwise. */
+	for (size_t i = 0; i < route->ddl.ncols; i++) {
+		const struct ck_ddl_column *col = &route->ddl.cols[i];
+		bool configured = false;
+		if (col->unit == CK_EPOCH_AUTO && !col->bytes_base64)
+			continue;
+		for (size_t j = 0; j < route->cfg->ncolumns; j++)
+			configured |= !strcmp(route->cfg->columns[j].name,
+					      col->name);
+		if (!configured)
+			route->opts[route->nopts++] = (struct ck_column_opts){
+				.name = col->name,
+				.unit = col->unit,
+				.bytes_base64 = col->bytes_base64,
+			};
+	}
 	if (route->cfg->mode == CK_MODE_UPSERT) {
 		rc = route_upsert_columns(p, route, err);
 		if (rc)
@@ -986,15 +1030,6 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 				? "&insert_deduplicate=0"
 				  "&input_format_binary_read_json_as_string=1"
 				: "&insert_deduplicate=0";
-	{
-		size_t n = strlen(config->clickhouse.database) +
-			   strlen(route->cfg->table) + 2;
-		route->table_name = malloc(n);
-		if (!route->table_name)
-			return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
-		snprintf(route->table_name, n, "%s.%s",
-			 config->clickhouse.database, route->cfg->table);
-	}
 
 	nskipped = ck_schema_skipped_defaults(route->schema, &skipped);
 	for (size_t i = 0; i < nskipped; i++)
@@ -1005,6 +1040,143 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 			    route->table_name, skipped[i], p->server.version,
 			    skipped[i]);
 	return CK_OK;
+}
+
+/* What the inserters read of a route, once it has a table. */
+static void route_publish(struct ck_pipeline *p, size_t r)
+{
+	p->ins_routes[r].sql = p->routes[r].sql;
+	p->ins_routes[r].params = p->routes[r].params;
+	p->ins_routes[r].table = p->routes[r].table_name;
+}
+
+static int route_init(struct ck_pipeline *p, size_t r, struct ck_err *err)
+{
+	const struct ck_config *config = p->config;
+	struct route *route = &p->routes[r];
+	struct ck_ch_engine engine;
+	size_t n;
+	int rc;
+
+	route->cfg = &config->routes[r];
+	route->topic_len = strlen(route->cfg->topic);
+	n = strlen(config->clickhouse.database) + strlen(route->cfg->table) + 2;
+	route->table_name = malloc(n);
+	if (!route->table_name)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	snprintf(route->table_name, n, "%s.%s", config->clickhouse.database,
+		 route->cfg->table);
+	p->ins_routes[r].table = route->table_name;
+	if (route->cfg->format == CK_FORMAT_DEBEZIUM) {
+		rc = ck_ch_table_engine(p->ch, config->clickhouse.database,
+					route->cfg->table, &engine, err);
+		if (rc == CK_ERR_SCHEMA) {
+			route->pending_create = true;
+			ck_log_info("table %s does not exist: chute creates it "
+				    "from the schema in the first change "
+				    "event of %s (docs/cdc.md)",
+				    route->table_name, route->cfg->topic);
+			return CK_OK;
+		}
+		if (rc)
+			return rc;
+	}
+	rc = route_prepare(p, route, err);
+	if (!rc)
+		route_publish(p, r);
+	return rc;
+}
+
+/*
+ * Creates a missing table from the schema embedded in msg, a change event
+ * with a row, and prepares the route to insert into it. Any failure is
+ * fatal: the message is not consumed, and the error says what to do.
+ */
+static int route_create_table(struct ck_pipeline *p, size_t r,
+			      const rd_kafka_message_t *msg,
+			      struct ck_err *err)
+{
+	const struct ck_config *config = p->config;
+	struct route *route = &p->routes[r];
+	bool upsert = route->cfg->mode == CK_MODE_UPSERT;
+	struct ck_ddl_extra *extra = NULL;
+	struct ck_ddl_create create;
+	struct ck_ddl_caps caps;
+	struct ck_buf sql, out;
+	char **keys = NULL;
+	size_t nkeys = 0, nextra = 0;
+	const char *version = NULL, *deleted = NULL;
+	int rc;
+
+	ck_ddl_caps_for_version(p->server.major, p->server.minor, &caps);
+	ck_buf_init(&sql, 1u << 20);
+	ck_buf_init(&out, 4096);
+	ck_ddl_row_free(&route->ddl);
+	rc = ck_ddl_row_from_message(msg->payload, msg->len, &caps,
+				     &route->ddl, err);
+	if (!rc && msg->key)
+		rc = ck_ddl_key_names(msg->key, msg->key_len, &keys, &nkeys,
+				      err);
+	if (!rc && !(extra = calloc(route->cfg->ncolumns + 1,
+				    sizeof(*extra))))
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < route->cfg->ncolumns; i++) {
+		const struct ck_column_opts *c = &route->cfg->columns[i];
+		if (upsert && c->meta == CK_META_VERSION && !version) {
+			version = c->name;
+		} else if (upsert && c->meta == CK_META_DELETED && !deleted) {
+			deleted = c->name;
+		} else if (c->meta != CK_META_NONE) {
+			extra[nextra++] = (struct ck_ddl_extra){
+				.name = c->name,
+				.type = ck_ddl_meta_type(c->meta, &caps),
+				.default_expr = ck_ddl_meta_default(c->meta,
+								    &caps),
+			};
+		}
+	}
+	create = (struct ck_ddl_create){
+		.database = config->clickhouse.database,
+		.table = route->cfg->table,
+		.upsert = upsert,
+		.version_column = upsert ? (version ? version : "_version")
+					 : NULL,
+		.deleted_column = upsert ? (deleted ? deleted : "_deleted")
+					 : NULL,
+		.keys = (const char *const *)keys,
+		.nkeys = nkeys,
+		.extra = extra,
+		.nextra = nextra,
+	};
+	if (!rc)
+		rc = ck_ddl_create_table(&route->ddl, &create, &caps, &sql, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', err);
+	if (!rc)
+		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, err);
+	if (!rc) {
+		ck_log_info("created table %s from the schema of %s[%d]@%" PRId64
+			    ": %s",
+			    route->table_name, route->cfg->topic,
+			    (int)msg->partition, msg->offset,
+			    (const char *)sql.data);
+		rc = route_prepare(p, route, err);
+	}
+	if (rc) {
+		ck_err_prefix(err, "table %s does not exist and cannot be "
+				   "created from the change event at %s[%d]@%"
+				   PRId64 ": ",
+			      route->table_name, route->cfg->topic,
+			      (int)msg->partition, msg->offset);
+	} else {
+		route->pending_create = false;
+		route_publish(p, r);
+	}
+	ck_ddl_names_free(keys, nkeys);
+	free(extra);
+	ck_buf_free(&sql);
+	ck_buf_free(&out);
+	return rc;
 }
 
 static void wake_pipeline(void *arg)
@@ -1044,14 +1216,9 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 	}
 	p->nroutes = config->nroutes;
 	for (size_t r = 0; r < p->nroutes; r++) {
-		p->routes[r].cfg = &config->routes[r];
-		p->routes[r].topic_len = strlen(config->routes[r].topic);
-		rc = route_prepare(p, &p->routes[r], err);
+		rc = route_init(p, r, err);
 		if (rc)
 			goto out;
-		p->ins_routes[r].sql = p->routes[r].sql;
-		p->ins_routes[r].params = p->routes[r].params;
-		p->ins_routes[r].table = p->routes[r].table_name;
 	}
 
 	p->hooks = (struct ck_consumer_hooks){
@@ -1093,6 +1260,15 @@ void ck_pipeline_log_plan(const struct ck_pipeline *p)
 
 	for (size_t r = 0; r < p->nroutes; r++) {
 		const struct route *route = &p->routes[r];
+		if (route->pending_create) {
+			ck_log_info("route: topic %s -> table %s (to be created "
+				    "from the first change event, mode %s)",
+				    route->cfg->topic, route->table_name,
+				    route->cfg->mode == CK_MODE_UPSERT
+					    ? "upsert"
+					    : "append");
+			continue;
+		}
 		ck_log_info("route: topic %s -> table %s (%zu columns, FORMAT "
 			    "%s, batch %" PRIu64 " rows / %" PRIu64
 			    " bytes / %" PRId64 " ms)",
@@ -1223,6 +1399,12 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 		process_done(p);
 		now = ck_clock_mono_ms();
 		timeout = seal_due(p, now);
+		if (p->failed) {
+			/* A held message failed fatally while draining. */
+			*err = p->fatal_err;
+			rc = err->code;
+			goto stop;
+		}
 		commit_dirty(p, false);
 		if (p->config->stats_interval_ms > 0 &&
 		    now - p->last_stats_ms >= p->config->stats_interval_ms) {
@@ -1286,6 +1468,7 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		ck_row_encoder_destroy(route->enc);
 		ck_schema_destroy(route->schema);
 		free(route->opts);
+		ck_ddl_row_free(&route->ddl);
 		free(route->sql);
 		free(route->table_name);
 	}

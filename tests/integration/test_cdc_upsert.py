@@ -105,7 +105,7 @@ def operations(seed=SEED):
     return records, model, ops
 
 
-def encode(records, with_lsn):
+def encode(records, with_lsn, all_schema=False):
     """Kafka records (partition, key, value) for the operations."""
     out = []
     lsn = 30_000_000
@@ -120,7 +120,7 @@ def encode(records, with_lsn):
             if with_lsn:
                 source["lsn"] = lsn
             env = dict(change, source=source, ts_ms=1_760_000_000_100 + i)
-            if i % 3 == 0:
+            if all_schema or i % 3 == 0:
                 env = {"schema": VALUE_SCHEMA, "payload": env}
             value = json.dumps(env).encode()
         out.append((k % PARTITIONS, json.dumps(key).encode(), value))
@@ -139,10 +139,13 @@ def model_rows(model):
     return [dict(r, updated_at=r["updated_at"] // 1000) for _, r in sorted(model.items())]
 
 
-@pytest.mark.parametrize("version", ["lsn", "offset"])
-def test_upsert_final_equals_the_model(ctx, version):
+@pytest.mark.parametrize("version,table", [("lsn", "created"), ("offset", "created"),
+                                           ("lsn", "auto-created")])
+def test_upsert_final_equals_the_model(ctx, version, table):
     records, model, ops = operations()
-    msgs = encode(records, with_lsn=version == "lsn")
+    # A converter writes the schema into every event or none; a table is
+    # created only from events that carry it.
+    msgs = encode(records, with_lsn=version == "lsn", all_schema=table == "auto-created")
     if version == "lsn":
         # Debezium delivers at least once: after a connector restart it
         # re-sends changes from its last recorded LSN. Re-sending a window
@@ -151,14 +154,15 @@ def test_upsert_final_equals_the_model(ctx, version):
         msgs += msgs[3000:6000]
     changes = sum(1 for _, _, v in msgs if v is not None)
     ctx.create_topic(PARTITIONS)
-    ctx.ch(f"CREATE TABLE default.{ctx.table} ({ROW_COLUMNS}, _version UInt64, _deleted UInt8) "
-           f"ENGINE = ReplacingMergeTree(_version) ORDER BY id")
+    topic = {"topic": ctx.topic, "table": ctx.table, "format": "debezium", "mode": "upsert"}
     ctx._table_created = True
+    if table == "created":
+        ctx.ch(f"CREATE TABLE default.{ctx.table} ({ROW_COLUMNS}, _version UInt64, _deleted UInt8) "
+               f"ENGINE = ReplacingMergeTree(_version) ORDER BY id")
+        topic["columns"] = {"updated_at": {"epoch_unit": "ms"}}
     produce(ctx, msgs)
 
-    chute = ctx.start_chute(ctx.config({
-        "topics": [{"topic": ctx.topic, "table": ctx.table, "format": "debezium",
-                    "mode": "upsert", "columns": {"updated_at": {"epoch_unit": "ms"}}}]}))
+    chute = ctx.start_chute(ctx.config({"topics": [topic]}))
     ctx.wait_count(changes, timeout=120)
     rc = ctx.sigterm(chute, 30)
     ctx.check(rc == 0, f"chute exited {rc}")
@@ -178,7 +182,38 @@ def test_upsert_final_equals_the_model(ctx, version):
     ctx.check(not missing and not extra and not differ,
               f"FINAL differs from the model: missing {missing[:5]}, extra {extra[:5]}, "
               f"differing {[(got_by_id[k], want_by_id[k]) for k in differ[:3]]}")
+    if table == "auto-created":
+        chute_log = chute.log()
+        ctx.check(re.search(r"table default\.\S+ does not exist: chute creates it", chute_log),
+                  "no start-up notice of the table to create")
+        ctx.check(re.search(r"created table default\.\S+ from the schema of", chute_log),
+                  "no log line with the DDL")
+        engine = ctx.ch(f"SELECT engine_full FROM system.tables WHERE database = 'default' "
+                        f"AND name = '{ctx.table}'").strip()
+        ctx.check(engine.startswith("ReplacingMergeTree(_version) ORDER BY id"), f"engine {engine}")
+        types = [f"{r['name']}\t{r['type']}" for r in ctx.ch_rows(f"DESCRIBE TABLE default.{ctx.table}")]
+        ctx.check(types ==
+                  ["id\tInt64", "name\tNullable(String)", "qty\tInt32", "price\tFloat64",
+                   "updated_at\tDateTime('UTC')", "_version\tUInt64", "_deleted\tUInt8"],
+                  f"columns {types}")
     ctx.assert_no_hangs()
+
+
+def test_missing_table_and_no_schema_in_the_events_stops_with_what_to_do(ctx):
+    records, _, _ = operations()
+    msgs = [(p, k, json.dumps(json.loads(v)["payload"]).encode() if v and b'"schema"' in v else v)
+            for p, k, v in encode(records[:50], with_lsn=True)]
+    ctx.create_topic(PARTITIONS)
+    ctx._table_created = True
+    produce(ctx, msgs)
+    path = ctx.config({"topics": [{"topic": ctx.topic, "table": ctx.table, "format": "debezium"}]})
+    rc, out, _ = ctx.run_chute_once(path, timeout=60)
+    ctx.check(rc == 1, f"exit code {rc}, expected 1; output:\n{out}")
+    ctx.check(re.search(r"table default\.\S+ does not exist and cannot be created from the change "
+                        r"event at \S+\[\d\]@0: ddl: message carries no schema "
+                        r"\(JsonConverter schemas.enable=false\)", out), f"output:\n{out}")
+    ctx.check(ctx.committed() == {p: 0 for p in range(PARTITIONS)},
+              f"offsets were committed: {ctx.committed()}")
 
 
 def test_append_keeps_every_change(ctx):
