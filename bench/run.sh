@@ -20,15 +20,20 @@
 #          broker, the server and the consumer; one consumer is what one
 #          chute process is, too), flush at 18.16's defaults
 #          (stream_flush_interval_ms 7500, max_block_size 65536 per
-#          consumer). Its consumer runs inside the server, so its CPU is in
-#          the server's figure.
-# in the order BENCH_ORDER (default "chute pipe pipe chute": each contender
-# twice, interleaved, so drift in the shared machine hits all). The Kafka
-# engine is not in the default order: on this Debian 18.16.1 server (linked
-# with librdkafka 2.0.2) against Kafka 3.9 it never gets rows — every 2.5 s
-# read cycle logs "Committing 0 messages" (see bench/README.md). Add it with
-# BENCH_ORDER="chute pipe kafka kafka pipe chute"; a run with no rows after
-# BENCH_KAFKA_TIMEOUT (120) seconds is reported as failed.
+#          consumer), auto.offset.reset=smallest from the server config
+#          (bench/env.sh: 18.16 sets no start point, so a new group would
+#          start at the end of the topic and read nothing). Its consumer
+#          runs inside the server, so its CPU is in the server's figure.
+#   sinker housepower/clickhouse_sinker (Go; franz-go consumer, clickhouse-go
+#          v2 native protocol), built by bench/get-sinker.sh into
+#          .work/sinker/bin; its defaults (bufferSize 1 << 20 rows,
+#          flushInterval 10 s) except autoSchema and earliest. Add it with
+#          BENCH_ORDER="... sinker ..."; without the binary the run fails
+#          and is left out of the table.
+# in the order BENCH_ORDER (default "chute kafka pipe pipe kafka chute": each
+# contender twice, interleaved, so drift in the shared machine hits all). A
+# Kafka engine run with no complete table after BENCH_KAFKA_TIMEOUT (120)
+# seconds is reported as failed.
 #
 # Per run: wall seconds until count() = N (start-up included), rows/s, MB/s of
 # JSON, CPU seconds of the contender's processes (utime+stime from
@@ -44,10 +49,11 @@ cd "$REPO"
 N="${BENCH_ROWS:-1000000}"
 WORKLOAD="${BENCH_WORKLOAD:-narrow}"
 SEED="${BENCH_SEED:-42}"
-ORDER="${BENCH_ORDER:-chute pipe pipe chute}"
+ORDER="${BENCH_ORDER:-chute kafka pipe pipe kafka chute}"
 PARTITIONS=4
 TIMEOUT="${BENCH_TIMEOUT:-600}"        # seconds per drain
 BUILD="${BENCH_BUILD:-$REPO/build}"
+SINKER="${BENCH_SINKER:-$REPO/.work/sinker/bin/clickhouse_sinker}"
 export CHUTE_DEV_DIR="${CHUTE_DEV_DIR:-$REPO/.work/bench-env}"
 WORK="$CHUTE_DEV_DIR/bench"
 DATE="$(date +%Y-%m-%d)"
@@ -63,9 +69,12 @@ for t in kcat clickhouse-client curl python3 /usr/bin/time; do
     command -v "$t" >/dev/null || die "$t not found; run scripts/setup.sh"
 done
 
-log "building chute and bench_encode in $BUILD"
-cmake --build "$BUILD" --target chute bench_encode >&2
-eval "$(scripts/dev-env.sh up)"
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    log "building chute and bench_encode in $BUILD"
+    cmake --build "$BUILD" --target chute bench_encode >&2
+fi
+. "$REPO/bench/env.sh"
+bench_up 7500
 mkdir -p "$WORK" "$OUTDIR"
 
 chq() { clickhouse-client --port "$CLICKHOUSE_TCP_PORT" --multiquery -q "$1"; }
@@ -185,6 +194,30 @@ run_kafka() {
     return "$ok"
 }
 
+run_sinker() {   # housepower/clickhouse_sinker (Go), see bench/get-sinker.sh
+    local i="$1" table="$2" cfg="$WORK/sinker-$i.json" pid t0
+    [ -x "$SINKER" ] || { log "no $SINKER (bench/get-sinker.sh builds it)"; return 1; }
+    cat >"$cfg" <<JSON
+{
+  "clickhouse": {"hosts": [["127.0.0.1"]], "port": $CLICKHOUSE_TCP_PORT, "db": "default",
+                 "username": "default", "password": "", "protocol": "native"},
+  "kafka": {"brokers": "$KAFKA_BOOTSTRAP"},
+  "task": {"name": "bench_sinker_$i", "topic": "$TOPIC", "consumerGroup": "bench-sinker-$$-$i-$(date +%s)",
+           "earliest": true, "parser": "fastjson", "tableName": "$table", "autoSchema": true},
+  "logLevel": "info"
+}
+JSON
+    t0="$(now)"
+    (cd "$WORK" && exec "$SINKER" --local-cfg-file "$cfg" --log-paths stdout) >"$WORK/sinker-$i.log" 2>&1 &
+    pid=$!
+    if ! wait_count "$table"; then kill -TERM "$pid" 2>/dev/null; wait "$pid" || true; return 1; fi
+    WALL="$(fsub "$(now)" "$t0")"
+    CONT_CPU="$(cpu_s "$pid")"
+    RSS_MB="$(hwm_mb "$pid")"
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+
 # ------------------------------------------------------------- the runs
 echo "workload,contender,run,rows,json_bytes,wall_s,rows_per_s,mb_per_s,contender_cpu_s,server_cpu_s,broker_cpu_s,rss_mb,rows_per_cpu_s" >"$CSV"
 i=0
@@ -209,11 +242,12 @@ EOF
 done
 
 # ------------------------------------------------------------- the report
-python3 "$REPO/bench/report.py" "$CSV" "$MD" \
+PY="$REPO/.work/venv/bin/python"; [ -x "$PY" ] || PY=python3    # matplotlib for the chart
+"$PY" "$REPO/bench/report.py" "$CSV" "$MD" \
     --kafka-version "$(ls "$REPO"/deps/kafka/lib/kafka_2.13-*.jar 2>/dev/null | head -1 | sed 's/.*kafka_2.13-//; s/\.jar$//')" \
     --clickhouse-version "$(count 'system.one' >/dev/null; curl -s "$CLICKHOUSE_URL/" --data-binary 'SELECT version()')" \
     --librdkafka-version "$(pkg-config --modversion rdkafka 2>/dev/null || echo '?')" \
-    --chute-commit "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+    --chute-commit "${BENCH_CHUTE_COMMIT:-$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')}" \
     --chute-props "${BENCH_CHUTE_PROPS:-}"
 cat "$MD"
 log "wrote $MD and $CSV"
