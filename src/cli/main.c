@@ -135,6 +135,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check") == 0) {
 		ck_pipeline_log_plan(pipeline);
+		if (ck_pipeline_check_tables(pipeline, &err) != CK_OK) {
+			ck_log_error("check failed: %s", err.msg);
+			code = 1;
+			goto out_curl;
+		}
 		ck_log_info("check passed: config valid, ClickHouse and Kafka "
 			    "reachable, every table can be served");
 		goto out_curl;

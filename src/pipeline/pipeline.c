@@ -1088,29 +1088,24 @@ static int route_init(struct ck_pipeline *p, size_t r, struct ck_err *err)
 }
 
 /*
- * Creates a missing table from the schema embedded in msg, a change event
- * with a row, and prepares the route to insert into it. Any failure is
- * fatal: the message is not consumed, and the error says what to do.
+ * The CREATE TABLE for a missing table, from the schema embedded in msg (a
+ * change event with a row) and the key; route->ddl keeps the columns.
  */
-static int route_create_table(struct ck_pipeline *p, size_t r,
-			      const rd_kafka_message_t *msg,
-			      struct ck_err *err)
+static int route_ddl(struct ck_pipeline *p, struct route *route,
+		     const rd_kafka_message_t *msg, struct ck_buf *sql,
+		     struct ck_err *err)
 {
 	const struct ck_config *config = p->config;
-	struct route *route = &p->routes[r];
 	bool upsert = route->cfg->mode == CK_MODE_UPSERT;
 	struct ck_ddl_extra *extra = NULL;
 	struct ck_ddl_create create;
 	struct ck_ddl_caps caps;
-	struct ck_buf sql, out;
 	char **keys = NULL;
 	size_t nkeys = 0, nextra = 0;
 	const char *version = NULL, *deleted = NULL;
 	int rc;
 
 	ck_ddl_caps_for_version(p->server.major, p->server.minor, &caps);
-	ck_buf_init(&sql, 1u << 20);
-	ck_buf_init(&out, 4096);
 	ck_ddl_row_free(&route->ddl);
 	rc = ck_ddl_row_from_message(msg->payload, msg->len, &caps,
 				     &route->ddl, err);
@@ -1149,11 +1144,42 @@ static int route_create_table(struct ck_pipeline *p, size_t r,
 		.nextra = nextra,
 	};
 	if (!rc)
-		rc = ck_ddl_create_table(&route->ddl, &create, &caps, &sql, err);
+		rc = ck_ddl_create_table(&route->ddl, &create, &caps, sql, err);
 	if (!rc)
-		rc = ck_buf_put_u8(&sql, '\0', err);
-	if (!rc)
+		rc = ck_buf_put_u8(sql, '\0', err);
+	if (rc)
+		ck_err_prefix(err, "table %s does not exist and cannot be "
+				   "created from the change event at %s[%d]@%"
+				   PRId64 ": ",
+			      route->table_name, route->cfg->topic,
+			      (int)msg->partition, msg->offset);
+	ck_ddl_names_free(keys, nkeys);
+	free(extra);
+	return rc;
+}
+
+/*
+ * Creates a missing table from msg (route_ddl()) and prepares the route
+ * to insert into it. Any failure is fatal: the message is not consumed,
+ * and the error says what to do.
+ */
+static int route_create_table(struct ck_pipeline *p, size_t r,
+			      const rd_kafka_message_t *msg,
+			      struct ck_err *err)
+{
+	struct route *route = &p->routes[r];
+	struct ck_buf sql, out;
+	int rc;
+
+	ck_buf_init(&sql, 1u << 20);
+	ck_buf_init(&out, 4096);
+	rc = route_ddl(p, route, msg, &sql, err);
+	if (!rc) {
 		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, err);
+		if (rc)
+			ck_err_prefix(err, "creating table %s: ",
+				      route->table_name);
+	}
 	if (!rc) {
 		ck_log_info("created table %s from the schema of %s[%d]@%" PRId64
 			    ": %s",
@@ -1162,21 +1188,107 @@ static int route_create_table(struct ck_pipeline *p, size_t r,
 			    (const char *)sql.data);
 		rc = route_prepare(p, route, err);
 	}
-	if (rc) {
-		ck_err_prefix(err, "table %s does not exist and cannot be "
-				   "created from the change event at %s[%d]@%"
-				   PRId64 ": ",
-			      route->table_name, route->cfg->topic,
-			      (int)msg->partition, msg->offset);
-	} else {
+	if (!rc) {
 		route->pending_create = false;
 		route_publish(p, r);
 	}
-	ck_ddl_names_free(keys, nkeys);
-	free(extra);
 	ck_buf_free(&sql);
 	ck_buf_free(&out);
 	return rc;
+}
+
+/*
+ * chute check: the DDL a missing table would be created with, from a
+ * recent change event with a row (one of the last 20 of each partition,
+ * read with a manual assignment; nothing is committed).
+ */
+static int route_preview_ddl(struct ck_pipeline *p, struct route *route,
+			     struct ck_err *err)
+{
+	const struct ck_config *config = p->config;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *parts;
+	rd_kafka_topic_t *rkt;
+	int64_t deadline;
+	struct ck_buf sql;
+	int rc = CK_OK;
+	bool found = false;
+
+	rkt = rd_kafka_topic_new(p->rk, route->cfg->topic, NULL);
+	if (!rkt || rd_kafka_metadata(p->rk, 0, rkt, &md,
+				      (int)config->kafka.startup_timeout_ms) ||
+	    md->topic_cnt != 1 || md->topics[0].partition_cnt == 0) {
+		printf("-- %s: topic %s has no partitions yet; the table is "
+		       "created from its first change event\n",
+		       route->table_name, route->cfg->topic);
+		goto out;
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+		int64_t lo = 0, hi = 0;
+		int32_t id = md->topics[0].partitions[i].id;
+		if (rd_kafka_query_watermark_offsets(
+			    p->rk, route->cfg->topic, id, &lo, &hi,
+			    (int)config->kafka.startup_timeout_ms) ||
+		    hi <= lo)
+			continue;
+		rd_kafka_topic_partition_list_add(parts, route->cfg->topic, id)
+			->offset = hi - 20 > lo ? hi - 20 : lo;
+	}
+	if (parts->cnt)
+		rd_kafka_assign(p->rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	ck_buf_init(&sql, 1u << 20);
+	deadline = ck_clock_mono_ms() + config->kafka.startup_timeout_ms;
+	while (!found && ck_clock_mono_ms() < deadline) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(p->rk, 100);
+		struct ck_debezium dbz;
+		struct ck_err ignored;
+		if (!msg)
+			continue;
+		if (!msg->err && msg->payload &&
+		    ck_debezium_unwrap(msg->payload, msg->len, &dbz,
+				       &ignored) == CK_OK &&
+		    dbz.kind == CK_DEBEZIUM_ROW) {
+			found = true;
+			ck_buf_reset(&sql);
+			rc = route_ddl(p, route, msg, &sql, err);
+			if (!rc)
+				printf("-- %s does not exist; chute would "
+				       "create it from %s[%d]@%" PRId64
+				       ":\n%s;\n",
+				       route->table_name, route->cfg->topic,
+				       (int)msg->partition, msg->offset,
+				       (const char *)sql.data);
+		}
+		rd_kafka_message_destroy(msg);
+	}
+	rd_kafka_assign(p->rk, NULL);
+	ck_buf_free(&sql);
+	if (!found)
+		printf("-- %s: no change event in %s yet; the table is created "
+		       "from the first one\n",
+		       route->table_name, route->cfg->topic);
+out:
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (rkt)
+		rd_kafka_topic_destroy(rkt);
+	fflush(stdout);
+	return rc;
+}
+
+int ck_pipeline_check_tables(struct ck_pipeline *p, struct ck_err *err)
+{
+	for (size_t r = 0; r < p->nroutes; r++) {
+		int rc;
+		if (!p->routes[r].pending_create)
+			continue;
+		rc = route_preview_ddl(p, &p->routes[r], err);
+		if (rc)
+			return rc;
+	}
+	return CK_OK;
 }
 
 static void wake_pipeline(void *arg)

@@ -28,6 +28,15 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 void ck_pipeline_log_plan(const struct ck_pipeline *pipeline);
 
 /*
+ * chute check, for tables that do not exist yet (created from the first
+ * change event, docs/cdc.md): prints to stdout the CREATE TABLE that a
+ * recent change event in the topic gives, or why there is none yet.
+ * Reads with a manual assignment and commits nothing. An error when that
+ * event could not create the table (no schema, no key in upsert mode).
+ */
+int ck_pipeline_check_tables(struct ck_pipeline *pipeline, struct ck_err *err);
+
+/*
  * Consumes until *stop becomes non-zero, then shuts down gracefully: stops
  * fetching, flushes every batch, waits for inserts (up to
  * shutdown_timeout), commits what was inserted and closes the consumer.

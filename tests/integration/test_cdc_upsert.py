@@ -18,6 +18,7 @@ FINAL right. The same sequence in append mode keeps every change.
 """
 import json
 import re
+import subprocess
 import random
 
 import pytest
@@ -310,3 +311,30 @@ def test_upsert_refuses_a_table_it_cannot_keep_current(ctx, engine, message):
     ctx.check(rc == 2, f"exit code {rc}, expected 2; output:\n{out}")
     ctx.check(re.search(r"topic %s: %s" % (re.escape(ctx.topic), message), out),
               f"message not found in:\n{out}")
+
+
+def test_check_prints_the_ddl_of_a_missing_table_and_creates_nothing(ctx):
+    records, _, _ = operations()
+    ctx.create_topic(PARTITIONS)
+    ctx._table_created = True
+    produce(ctx, encode(records[:40], with_lsn=True, all_schema=True))
+    path = ctx.config({"topics": [{"topic": ctx.topic, "table": ctx.table, "format": "debezium",
+                                   "columns": {"_ingested": {"meta": "ingest_time"},
+                                               "_op": {"meta": "op"}}}]})
+    proc = subprocess.run([str(ctx.binary), "check", "-c", str(path)], capture_output=True,
+                          text=True, timeout=60)
+    ctx.check(proc.returncode == 0, f"exit {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    ddl = proc.stdout
+    print("\nCHECK-DDL\n" + ddl)
+    ctx.check(re.search(r"-- default\.\S+ does not exist; chute would create it from \S+\[\d\]@\d+:\n"
+                        r"CREATE TABLE IF NOT EXISTS `default`\.`%s`" % ctx.table, ddl), ddl)
+    for column in ["`id` Int64", "`updated_at` DateTime('UTC')", "`_version` UInt64",
+                   "`_deleted` UInt8", "`_ingested` DateTime('UTC') DEFAULT now()", "`_op` String",
+                   "ReplacingMergeTree(`_version`)", "ORDER BY (`id`)"]:
+        ctx.check(column in ddl, f"{column!r} not in:\n{ddl}")
+    exists = ctx.ch(f"EXISTS TABLE default.{ctx.table}").strip()
+    ctx.check(exists == "0", "chute check created the table")
+    ctx.check(ctx.committed() == {p: 0 for p in range(PARTITIONS)}, f"committed {ctx.committed()}")
+    # The DDL it printed is the DDL that runs.
+    ctx.ch(ddl.split(":\n", 1)[1].rstrip().rstrip(";"))
+    ctx.check(ctx.ch(f"EXISTS TABLE default.{ctx.table}").strip() == "1", "printed DDL did not run")
