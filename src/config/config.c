@@ -926,9 +926,9 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 		      struct ck_config_route *route,
 		      const struct ck_config *config)
 {
-	static const char *const keys[] = {"topic", "table",	"format",
-					   "mode",  "truncate", "batch",
-					   "columns", NULL};
+	static const char *const keys[] = {"topic",   "table",	"format",
+					   "mode",    "truncate", "evolve",
+					   "batch",   "columns",	NULL};
 	char *format = NULL;
 	char sub[256];
 	yaml_node_t *batch, *columns, *mode;
@@ -972,6 +972,9 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 	if (!rc)
 		rc = get_value(w, map, path, "truncate", "ignore or truncate",
 			       parse_truncate_cb, &route->truncate);
+	if (!rc)
+		rc = get_value(w, map, path, "evolve", "true or false",
+			       parse_bool_cb, &route->evolve);
 	join_path(sub, sizeof(sub), path, "batch");
 	if (!rc && (batch = get_mapping(w, map, path, "batch", &rc)))
 		rc = walk_batch(w, batch, sub, &route->batch);

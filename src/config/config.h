@@ -75,6 +75,8 @@ struct ck_config_route {
 	enum ck_format format;
 	enum ck_route_mode mode;
 	enum ck_truncate_action truncate;
+	/* New message fields become new columns (docs/cdc.md#schema-evolution). */
+	bool evolve;
 	struct ck_batch_policy batch;
 	/* Per-column conversion options (topics[].columns); names owned here. */
 	struct ck_column_opts *columns;

@@ -51,6 +51,10 @@ struct ck_row_encoder {
 	/* partition, offset, timestamp, source ts, event ts as JSON */
 	char num[6][24];
 	struct ck_buf doc;          /* a row given as a JSON string, decoded */
+	/* Schema evolution: the last row's members that matched no column. */
+	bool track_unknown;
+	struct ck_row_member unknown[CK_ROW_UNKNOWN_MAX];
+	size_t nunknown;
 };
 
 /* A Kafka key is at most a message; escaped it grows at most 6 times. */
@@ -357,6 +361,7 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 	int rc;
 
 	memset(enc->seen, 0, enc->ncols);
+	enc->nunknown = 0;
 	rc = ck_json_object_begin(msg, len, &it, err);
 	if (rc) {
 		rc = not_object(msg, len, rc, err);
@@ -366,6 +371,10 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 		i = find_column(enc, &key, &next);
 		if (i == CK_SCHEMA_NO_COLUMN) {
 			unknown++;
+			if (enc->track_unknown &&
+			    enc->nunknown < CK_ROW_UNKNOWN_MAX)
+				enc->unknown[enc->nunknown++] =
+					(struct ck_row_member){key, val};
 			continue;
 		}
 		enc->vals[i] = val;
@@ -414,6 +423,19 @@ out:
 	if (rc)
 		out->len = start;
 	return rc;
+}
+
+void ck_row_encoder_track_unknown(struct ck_row_encoder *enc, bool on)
+{
+	enc->track_unknown = on;
+	enc->nunknown = 0;
+}
+
+size_t ck_row_unknown(const struct ck_row_encoder *enc,
+		      const struct ck_row_member **members)
+{
+	*members = enc->unknown;
+	return enc->nunknown;
 }
 
 int ck_row_encode_value(struct ck_row_encoder *enc,

@@ -101,4 +101,23 @@ int ck_row_encode_value(struct ck_row_encoder *enc,
 			const struct ck_json_value *v, struct ck_buf *out,
 			struct ck_row_stats *stats, struct ck_err *err);
 
+/*
+ * Schema evolution. With tracking on, the encoder remembers the members of
+ * the last row it encoded (or tried to) that matched no inserted column,
+ * up to CK_ROW_UNKNOWN_MAX of them, in message order. They borrow the
+ * message (or, for a row given as a JSON string, the encoder's decoded
+ * copy): valid until the next row. Members that match a metadata column or
+ * a DEFAULT column left out of the INSERT are among them too.
+ */
+#define CK_ROW_UNKNOWN_MAX 16
+
+struct ck_row_member {
+	struct ck_json_value key;
+	struct ck_json_value val;
+};
+
+void ck_row_encoder_track_unknown(struct ck_row_encoder *enc, bool on);
+size_t ck_row_unknown(const struct ck_row_encoder *enc,
+		      const struct ck_row_member **members);
+
 #endif

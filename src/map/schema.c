@@ -372,3 +372,15 @@ bool ck_schema_with_defaults(const struct ck_schema *schema)
 {
 	return schema->with_defaults;
 }
+
+bool ck_schema_has_column(const struct ck_schema *schema, const char *name,
+			  size_t len)
+{
+	if (ck_schema_lookup(schema, name, len) != CK_SCHEMA_NO_COLUMN)
+		return true;
+	for (size_t i = 0; i < schema->nskipped; i++)
+		if (strlen(schema->skipped[i]) == len &&
+		    !memcmp(schema->skipped[i], name, len))
+			return true;
+	return false;
+}

@@ -120,6 +120,13 @@ const char *ck_schema_insert_name(const struct ck_schema *schema, size_t i);
 const char *ck_schema_insert_type(const struct ck_schema *schema, size_t i);
 
 /*
+ * True when the table has a column called [name, name+len): inserted, or
+ * a DEFAULT column left out of the INSERT.
+ */
+bool ck_schema_has_column(const struct ck_schema *schema, const char *name,
+			  size_t len);
+
+/*
  * Names of DEFAULT columns left out of the INSERT (only on servers without
  * RowBinaryWithDefaults), for the start-up warning. Returns the count; *names
  * is borrowed.

@@ -39,6 +39,8 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	batch->status = CK_BATCH_FILLING;
 	batch->attempts = 0;
 	batch->insert_ms = 0;
+	batch->sql = NULL;
+	batch->params = NULL;
 	ck_err_clear(&batch->err);
 	batch->next = NULL;
 }

@@ -42,6 +42,14 @@ struct ck_batch {
 	int64_t first_ts_ms; /* Kafka timestamp of the first message */
 
 	size_t route;        /* index into the config's routes */
+	/*
+	 * The INSERT the rows were encoded for, and its URL settings
+	 * (borrowed from the route, which keeps every version it had: schema
+	 * evolution changes the column list while older batches are still
+	 * on their way).
+	 */
+	const char *sql;
+	const char *params;
 	int32_t partition;
 	uint64_t epoch;      /* assignment epoch of the partition */
 

@@ -97,8 +97,10 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 			return;
 		}
 		batch->attempts++;
-		rc = ck_ch_insert(w->client, route->sql, query_id,
-				  route->params, batch->rows.data,
+		rc = ck_ch_insert(w->client, batch->sql ? batch->sql : route->sql,
+				  query_id,
+				  batch->sql ? batch->params : route->params,
+				  batch->rows.data,
 				  batch->rows.len, &batch->err);
 		if (rc == CK_OK) {
 			batch->status = CK_BATCH_INSERTED;

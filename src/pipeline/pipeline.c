@@ -102,14 +102,23 @@ struct route {
 	 */
 	bool pending_create;
 	struct ck_ddl_row ddl;
+	/*
+	 * Schema evolution (topics[].evolve): INSERT texts of earlier table
+	 * versions, kept while batches encoded for them may be in flight;
+	 * and the names chute tried to add and could not (never tried again).
+	 */
+	char **old_sql;
+	size_t nold_sql;
+	char **refused;
+	size_t nrefused;
 	struct part **parts; /* indexed by partition id */
 	size_t nparts;
 	struct route_stats stats;
 	struct route_stats reported;
 	uint64_t bad_logged;
 	uint64_t truncates; /* Debezium truncate events: logged once */
-	int64_t truncate_retry_ms;   /* a failed TRUNCATE waits until then */
-	int64_t truncate_backoff_ms;
+	int64_t ddl_retry_ms;   /* a failed TRUNCATE or ALTER waits until then */
+	int64_t ddl_backoff_ms;
 };
 
 struct ck_pipeline {
@@ -159,6 +168,8 @@ static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
 	}
 	batch->rows.max = policy->max_bytes * 2 + (16u << 20);
 	ck_batch_reset(batch, r, part->id, part->epoch);
+	batch->sql = p->routes[r].sql;
+	batch->params = p->routes[r].params;
 	return batch;
 }
 
@@ -296,6 +307,46 @@ enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM, ADD_FATAL };
 static int route_create_table(struct ck_pipeline *p, size_t r,
 			      const rd_kafka_message_t *msg,
 			      struct ck_err *err);
+static bool route_has_new_fields(const struct route *route);
+static enum add_result route_evolve(struct ck_pipeline *p, size_t r,
+				    const rd_kafka_message_t *msg,
+				    int64_t now);
+
+/* Appends "<verb>`db`.`table`" to sql, NUL-terminated (verb included). */
+static int put_table_sql(struct ck_buf *sql, const char *verb,
+			 const struct ck_pipeline *p, const struct route *route,
+			 struct ck_err *err)
+{
+	int rc = ck_buf_printf(sql, err, "%s", verb);
+
+	if (!rc)
+		rc = ck_ch_quote_ident(sql, p->config->clickhouse.database,
+				       err);
+	if (!rc)
+		rc = ck_buf_put_u8(sql, '.', err);
+	if (!rc)
+		rc = ck_ch_quote_ident(sql, route->cfg->table, err);
+	if (!rc)
+		rc = ck_buf_put_u8(sql, '\0', err);
+	if (!rc)
+		sql->len--; /* printable, and appendable */
+	return rc;
+}
+
+/* A failed TRUNCATE or ALTER: the partition retries after the backoff. */
+static int64_t ddl_retry_later(const struct ck_pipeline *p,
+			       struct route *route, int64_t now)
+{
+	const struct ck_config *config = p->config;
+
+	route->ddl_backoff_ms = route->ddl_backoff_ms
+					? route->ddl_backoff_ms * 2
+					: config->retry.initial_backoff_ms;
+	if (route->ddl_backoff_ms > config->retry.max_backoff_ms)
+		route->ddl_backoff_ms = config->retry.max_backoff_ms;
+	route->ddl_retry_ms = now + route->ddl_backoff_ms;
+	return route->ddl_backoff_ms;
+}
 
 /*
  * A truncate event with truncate: truncate. The rows before it in its
@@ -311,7 +362,6 @@ static enum add_result part_truncate(struct ck_pipeline *p,
 				     const rd_kafka_message_t *msg,
 				     int64_t now)
 {
-	const struct ck_config *config = p->config;
 	struct ck_buf sql;
 	struct ck_err err;
 	int rc;
@@ -320,18 +370,10 @@ static enum add_result part_truncate(struct ck_pipeline *p,
 		part_seal(p, part);
 		return ADD_BLOCKED;
 	}
-	if (now < route->truncate_retry_ms)
+	if (now < route->ddl_retry_ms)
 		return ADD_BLOCKED;
 	ck_buf_init(&sql, 4096);
-	rc = ck_buf_printf(&sql, &err, "TRUNCATE TABLE ");
-	if (!rc)
-		rc = ck_ch_quote_ident(&sql, config->clickhouse.database, &err);
-	if (!rc)
-		rc = ck_buf_put_u8(&sql, '.', &err);
-	if (!rc)
-		rc = ck_ch_quote_ident(&sql, route->cfg->table, &err);
-	if (!rc)
-		rc = ck_buf_put_u8(&sql, '\0', &err);
+	rc = put_table_sql(&sql, "TRUNCATE TABLE ", p, route, &err);
 	if (!rc) {
 		struct ck_buf out;
 		ck_buf_init(&out, 4096);
@@ -340,24 +382,16 @@ static enum add_result part_truncate(struct ck_pipeline *p,
 	}
 	ck_buf_free(&sql);
 	if (rc) {
-		route->truncate_backoff_ms =
-			route->truncate_backoff_ms
-				? route->truncate_backoff_ms * 2
-				: config->retry.initial_backoff_ms;
-		if (route->truncate_backoff_ms > config->retry.max_backoff_ms)
-			route->truncate_backoff_ms =
-				config->retry.max_backoff_ms;
-		route->truncate_retry_ms = now + route->truncate_backoff_ms;
 		ck_log_error("truncate event %s[%d]@%" PRId64 ": TRUNCATE "
 			     "TABLE %s failed: %s; the partition waits, "
 			     "retrying in %" PRId64 " ms",
 			     route->cfg->topic, (int)msg->partition,
 			     msg->offset, route->table_name, err.msg,
-			     route->truncate_backoff_ms);
+			     ddl_retry_later(p, route, now));
 		return ADD_BLOCKED;
 	}
-	route->truncate_backoff_ms = 0;
-	route->truncate_retry_ms = 0;
+	route->ddl_backoff_ms = 0;
+	route->ddl_retry_ms = 0;
 	ck_log_info("truncate event %s[%d]@%" PRId64 ": emptied %s",
 		    route->cfg->topic, (int)msg->partition, msg->offset,
 		    route->table_name);
@@ -379,6 +413,7 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	struct ck_json_value row;
 	struct ck_debezium dbz;
 	struct ck_err err;
+	size_t mark;
 	int64_t ts;
 	int rc;
 
@@ -448,9 +483,32 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		p->failed = true;
 		return ADD_FATAL;
 	}
+	if (part->open->nrows == 0) {
+		/* An empty batch takes the table's current INSERT. */
+		part->open->sql = route->sql;
+		part->open->params = route->params;
+	}
+	mark = part->open->rows.len;
 	ck_row_encoder_set_meta(route->enc, &meta);
 	rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
 				 &route->stats.row, &err);
+	if (route->cfg->evolve && route_has_new_fields(route)) {
+		/* Encode the row again once the table has the columns. */
+		enum add_result res;
+		part->open->rows.len = mark;
+		if (part->open->nrows > 0 && !part_seal(p, part))
+			return ADD_BLOCKED;
+		res = route_evolve(p, r, msg, now);
+		if (res != ADD_DONE)
+			return res;
+		if (!part->open && !(part->open = batch_get(p, r, part)))
+			return ADD_NOMEM;
+		part->open->sql = route->sql;
+		part->open->params = route->params;
+		ck_row_encoder_set_meta(route->enc, &meta);
+		rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
+					 &route->stats.row, &err);
+	}
 	if (rc == CK_ERR_LIMIT && part->open->nrows > 0) {
 		/* The batch buffer is exhausted: close it and retry once. */
 		if (!part_seal(p, part))
@@ -986,15 +1044,10 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 	route->enc = ck_row_encoder_new(route->schema);
 	if (!route->enc)
 		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	ck_row_encoder_track_unknown(route->enc, route->cfg->evolve);
 
 	ck_buf_init(&sql, 1u << 20);
-	rc = ck_buf_printf(&sql, err, "INSERT INTO ");
-	if (!rc)
-		rc = ck_ch_quote_ident(&sql, config->clickhouse.database, err);
-	if (!rc)
-		rc = ck_buf_put_u8(&sql, '.', err);
-	if (!rc)
-		rc = ck_ch_quote_ident(&sql, route->cfg->table, err);
+	rc = put_table_sql(&sql, "INSERT INTO ", p, route, err);
 	if (!rc)
 		rc = ck_buf_printf(&sql, err, " (");
 	for (size_t i = 0; !rc && i < ck_schema_insert_count(route->schema);
@@ -1291,6 +1344,264 @@ int ck_pipeline_check_tables(struct ck_pipeline *p, struct ck_err *err)
 	return CK_OK;
 }
 
+/* ---- schema evolution ------------------------------------------------------ */
+
+static bool route_refused(const struct route *route, const char *name,
+			  size_t len)
+{
+	for (size_t i = 0; i < route->nrefused; i++)
+		if (strlen(route->refused[i]) == len &&
+		    !memcmp(route->refused[i], name, len))
+			return true;
+	return false;
+}
+
+/*
+ * A member of the last row that the table lacks and evolution should add:
+ * not a column (inserted, DEFAULT, metadata), not refused before, with a
+ * plain name and a value that tells its type (null does not).
+ */
+static bool member_is_new(const struct route *route,
+			  const struct ck_row_member *m)
+{
+	size_t len;
+	const char *name = ck_json_str_raw(&m->key, &len);
+
+	return !m->key.escaped && len > 0 && len < CK_DDL_NAME_MAX &&
+	       m->val.kind != CK_JSON_NULL &&
+	       !ck_schema_has_column(route->schema, name, len) &&
+	       !route_refused(route, name, len);
+}
+
+static bool route_has_new_fields(const struct route *route)
+{
+	const struct ck_row_member *members;
+	size_t n = ck_row_unknown(route->enc, &members);
+
+	for (size_t i = 0; i < n; i++)
+		if (member_is_new(route, &members[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The type of a new column: from the message's embedded Debezium schema
+ * when it has one (with its epoch unit and base64 options), else from the
+ * JSON value: an integer is Int64, another number Float64, true/false
+ * Bool (UInt8 before 21.12), a string String, an object or array String
+ * holding its JSON text; all Nullable, so older rows read NULL.
+ */
+static int new_column_type(struct ck_pipeline *p, struct route *route,
+			   const rd_kafka_message_t *msg,
+			   const struct ck_row_member *m, const char *name,
+			   struct ck_ddl_column *out, struct ck_err *err)
+{
+	struct ck_ddl_caps caps;
+	struct ck_ddl_row row = {0};
+	const char *type;
+
+	ck_ddl_caps_for_version(p->server.major, p->server.minor, &caps);
+	if (route->cfg->format == CK_FORMAT_DEBEZIUM &&
+	    ck_ddl_row_from_message(msg->payload, msg->len, &caps, &row,
+				    NULL) == CK_OK) {
+		for (size_t i = 0; i < row.ncols; i++) {
+			if (strcmp(row.cols[i].name, name) != 0)
+				continue;
+			*out = row.cols[i];
+			row.cols[i] = (struct ck_ddl_column){0};
+			ck_ddl_row_free(&row);
+			return CK_OK;
+		}
+		ck_ddl_row_free(&row);
+	}
+	switch (m->val.kind) {
+	case CK_JSON_NUMBER:
+		type = memchr(m->val.p, '.', m->val.len) ||
+				       memchr(m->val.p, 'e', m->val.len) ||
+				       memchr(m->val.p, 'E', m->val.len)
+			       ? "Nullable(Float64)"
+			       : "Nullable(Int64)";
+		break;
+	case CK_JSON_TRUE:
+	case CK_JSON_FALSE:
+		type = caps.bool_type ? "Nullable(Bool)" : "Nullable(UInt8)";
+		break;
+	default:
+		type = "Nullable(String)";
+		break;
+	}
+	*out = (struct ck_ddl_column){.name = strdup(name),
+				      .type = strdup(type),
+				      .unit = CK_EPOCH_AUTO};
+	if (!out->name || !out->type) {
+		ck_ddl_column_free(out);
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	}
+	return CK_OK;
+}
+
+/* ALTER TABLE ... ADD COLUMN; a column someone else added meanwhile is fine. */
+static int add_column(struct ck_pipeline *p, struct route *route,
+		      const struct ck_ddl_column *col, struct ck_err *err)
+{
+	struct ck_buf sql, out;
+	int rc;
+
+	ck_buf_init(&sql, CK_DDL_TYPE_MAX + 4096);
+	ck_buf_init(&out, 4096);
+	/* 18.16 has no ADD COLUMN IF NOT EXISTS: "already exists" is success. */
+	rc = put_table_sql(&sql, "ALTER TABLE ", p, route, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " ADD COLUMN ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, col->name, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " %s", col->type);
+	if (!rc) {
+		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, err);
+		if (rc && (ck_ch_last_exception_code(p->ch) == 44 ||
+			   ck_ch_last_exception_code(p->ch) == 15)) {
+			ck_log_info("schema evolution: %s already has column "
+				    "%s (added by another writer)",
+				    route->table_name, col->name);
+			rc = CK_OK;
+		}
+	}
+	ck_buf_free(&sql);
+	ck_buf_free(&out);
+	return rc;
+}
+
+/* Appends a column to route->ddl, which route_prepare() takes options from. */
+static int ddl_append(struct route *route, struct ck_ddl_column *col,
+		      struct ck_err *err)
+{
+	struct ck_ddl_column *cols = realloc(
+		route->ddl.cols, (route->ddl.ncols + 1) * sizeof(*cols));
+
+	if (!cols)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	route->ddl.cols = cols;
+	cols[route->ddl.ncols++] = *col;
+	*col = (struct ck_ddl_column){0};
+	return CK_OK;
+}
+
+static int refuse(struct route *route, const char *name, struct ck_err *err)
+{
+	char **r = realloc(route->refused,
+			   (route->nrefused + 1) * sizeof(*r));
+
+	if (!r || !(r[route->nrefused] = strdup(name))) {
+		if (r)
+			route->refused = r;
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	}
+	route->refused = r;
+	route->nrefused++;
+	return CK_OK;
+}
+
+/*
+ * Adds the columns the last row brought (topics[].evolve), then reads the
+ * table again: a new schema, encoder and INSERT. Batches encoded before
+ * keep the INSERT they were encoded for. A failed ALTER is retried with
+ * the insert backoff while the partition waits (ADD_BLOCKED); a column
+ * the server refuses for its name or type is logged once and left out
+ * (its values are ignored, counted as unknown fields), never retried.
+ */
+static enum add_result route_evolve(struct ck_pipeline *p, size_t r,
+				    const rd_kafka_message_t *msg,
+				    int64_t now)
+{
+	struct route *route = &p->routes[r];
+	const struct ck_row_member *members;
+	size_t n = ck_row_unknown(route->enc, &members);
+	struct ck_row_member found[CK_ROW_UNKNOWN_MAX];
+	size_t nfound = 0;
+	struct ck_schema *old_schema = route->schema;
+	struct ck_row_encoder *old_enc = route->enc;
+	char **old_sql;
+	struct ck_err err;
+	int rc = CK_OK;
+
+	if (now < route->ddl_retry_ms)
+		return ADD_BLOCKED;
+	/* The members are the encoder's: copy them before it is replaced. */
+	for (size_t i = 0; i < n; i++)
+		if (member_is_new(route, &members[i]))
+			found[nfound++] = members[i];
+	for (size_t i = 0; i < nfound; i++) {
+		struct ck_ddl_column col = {0};
+		char name[CK_DDL_NAME_MAX];
+		size_t len;
+		const char *raw = ck_json_str_raw(&found[i].key, &len);
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, raw);
+		rc = new_column_type(p, route, msg, &found[i], name, &col,
+				     &err);
+		if (!rc)
+			rc = add_column(p, route, &col, &err);
+		if (!rc) {
+			ck_log_info("schema evolution: added column %s %s to "
+				    "%s (first in %s[%d]@%" PRId64 ")",
+				    col.name, col.type, route->table_name,
+				    route->cfg->topic, (int)msg->partition,
+				    msg->offset);
+			rc = ddl_append(route, &col, &err);
+		} else if (ck_ch_last_class(p->ch) == CK_CH_CLASS_BAD_DATA ||
+			   ck_ch_last_class(p->ch) == CK_CH_CLASS_CONFIG) {
+			ck_log_error("schema evolution: cannot add column %s "
+				     "to %s: %s; its values are ignored",
+				     name, route->table_name, err.msg);
+			rc = refuse(route, name, &err);
+		}
+		ck_ddl_column_free(&col);
+		if (rc)
+			break;
+	}
+	if (!rc) {
+		old_sql = realloc(route->old_sql,
+				  (route->nold_sql + 1) * sizeof(*old_sql));
+		if (!old_sql)
+			return ADD_NOMEM;
+		route->old_sql = old_sql;
+		route->old_sql[route->nold_sql++] = route->sql;
+		route->sql = NULL;
+		route->schema = NULL;
+		route->enc = NULL;
+		rc = route_prepare(p, route, &err);
+		if (rc) {
+			/* Keep serving the version that worked. */
+			ck_row_encoder_destroy(route->enc);
+			ck_schema_destroy(route->schema);
+			free(route->sql);
+			route->sql = route->old_sql[--route->nold_sql];
+			route->schema = old_schema;
+			route->enc = old_enc;
+		} else {
+			ck_row_encoder_destroy(old_enc);
+			ck_schema_destroy(old_schema);
+			ck_row_encoder_track_unknown(route->enc, true);
+			route_publish(p, r);
+		}
+	}
+	if (rc == CK_ERR_NOMEM)
+		return ADD_NOMEM;
+	if (rc) {
+		ck_log_error("schema evolution of %s for %s[%d]@%" PRId64
+			     " failed: %s; the partition waits, retrying in "
+			     "%" PRId64 " ms",
+			     route->table_name, route->cfg->topic,
+			     (int)msg->partition, msg->offset, err.msg,
+			     ddl_retry_later(p, route, now));
+		return ADD_BLOCKED;
+	}
+	route->ddl_backoff_ms = 0;
+	route->ddl_retry_ms = 0;
+	return ADD_DONE;
+}
+
 static void wake_pipeline(void *arg)
 {
 	struct ck_pipeline *p = arg;
@@ -1581,6 +1892,12 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		ck_schema_destroy(route->schema);
 		free(route->opts);
 		ck_ddl_row_free(&route->ddl);
+		for (size_t i = 0; i < route->nold_sql; i++)
+			free(route->old_sql[i]);
+		free(route->old_sql);
+		for (size_t i = 0; i < route->nrefused; i++)
+			free(route->refused[i]);
+		free(route->refused);
 		free(route->sql);
 		free(route->table_name);
 	}

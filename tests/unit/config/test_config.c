@@ -570,7 +570,7 @@ static void test_modes(void **state)
 		"topics:\n"
 		"  - {topic: a, table: a, format: debezium}\n"
 		"  - {topic: b, table: b, format: debezium, mode: append, "
-		"truncate: truncate}\n"
+		"truncate: truncate, evolve: true}\n"
 		"  - {topic: c, table: c}\n"
 		"  - {topic: d, table: d, columns: {v: {meta: version}, "
 		"t: {meta: ingest_time}}}\n");
@@ -580,6 +580,8 @@ static void test_modes(void **state)
 	assert_int_equal(c->routes[0].truncate, CK_TRUNCATE_IGNORE);
 	assert_int_equal(c->routes[1].mode, CK_MODE_APPEND);
 	assert_int_equal(c->routes[1].truncate, CK_TRUNCATE_TABLE);
+	assert_false(c->routes[0].evolve);
+	assert_true(c->routes[1].evolve);
 	assert_int_equal(c->routes[2].mode, CK_MODE_APPEND);
 	assert_int_equal(c->routes[3].columns[0].meta, CK_META_VERSION);
 	assert_int_equal(c->routes[3].columns[1].meta, CK_META_INGEST_TIME);

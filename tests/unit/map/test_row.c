@@ -532,6 +532,49 @@ static void test_meta_option_names_no_column(void **state)
 				     "inserted column");
 }
 
+/* Schema evolution: the members that matched no column, with values. */
+static void test_unknown_tracking(void **state)
+{
+	static const struct ck_column_desc c[] = {
+		{ "id", "UInt8", "", "" },
+		{ "at", "DateTime", "DEFAULT", "now()" },
+	};
+	struct fixture f = make(c, N(c), false);
+	const struct ck_row_member *m;
+	struct ck_buf out;
+	struct ck_err err;
+	size_t len;
+	const char *msg = "{\"id\":1,\"new\":[1],\"at\":5,\"n2\":null}";
+
+	(void)state;
+	ck_buf_init(&out, 1024);
+	/* Off (the default): nothing is recorded. */
+	assert_int_equal(ck_row_encode_json(f.enc, msg, strlen(msg), &out, NULL,
+					    &err), CK_OK);
+	assert_int_equal(ck_row_unknown(f.enc, &m), 0);
+
+	ck_row_encoder_track_unknown(f.enc, true);
+	assert_int_equal(ck_row_encode_json(f.enc, msg, strlen(msg), &out, NULL,
+					    &err), CK_OK);
+	/* "at" is a DEFAULT column left out of the INSERT: unknown here, and
+	 * ck_schema_has_column() tells the caller the table has it. */
+	assert_int_equal(ck_row_unknown(f.enc, &m), 3);
+	assert_memory_equal(ck_json_str_raw(&m[0].key, &len), "new", 3);
+	assert_int_equal(m[0].val.kind, CK_JSON_ARRAY);
+	assert_memory_equal(ck_json_str_raw(&m[1].key, &len), "at", 2);
+	assert_true(ck_schema_has_column(f.schema, "at", 2));
+	assert_false(ck_schema_has_column(f.schema, "new", 3));
+	assert_true(ck_schema_has_column(f.schema, "id", 2));
+	assert_int_equal(m[2].val.kind, CK_JSON_NULL);
+
+	/* Each row starts afresh. */
+	assert_int_equal(ck_row_encode_json(f.enc, "{\"id\":2}", 8, &out, NULL,
+					    &err), CK_OK);
+	assert_int_equal(ck_row_unknown(f.enc, &m), 0);
+	ck_buf_free(&out);
+	drop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_many_rows),
 		cmocka_unit_test(test_meta_columns),
 		cmocka_unit_test(test_meta_option_names_no_column),
+		cmocka_unit_test(test_unknown_tracking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
