@@ -55,7 +55,14 @@ struct ck_row_encoder {
 	bool track_unknown;
 	struct ck_row_member unknown[CK_ROW_UNKNOWN_MAX];
 	size_t nunknown;
+	/* A value that needs a "<column>_<suffix>" column the table lacks. */
+	bool has_diverted;
+	size_t diverted_col;
+	struct ck_json_value diverted;
 };
+
+/* Longest "<column>_<suffix>" name looked up for a diverted value. */
+#define CK_ROW_NAME_MAX 1100
 
 /* A Kafka key is at most a message; escaped it grows at most 6 times. */
 #define METATEXT_MAX (64u << 20)
@@ -349,6 +356,70 @@ static int not_object(const char *msg, size_t len, int rc, struct ck_err *err)
 	return rc;
 }
 
+const char *ck_row_divert_suffix(const struct ck_json_value *v)
+{
+	switch (v->kind) {
+	case CK_JSON_STRING:
+		return "str";
+	case CK_JSON_NUMBER:
+		return memchr(v->p, '.', v->len) || memchr(v->p, 'e', v->len) ||
+				       memchr(v->p, 'E', v->len)
+			       ? "float"
+			       : "int";
+	case CK_JSON_TRUE:
+	case CK_JSON_FALSE:
+		return "bool";
+	default:
+		return "json";
+	}
+}
+
+/*
+ * A value column i cannot take: with evolution on, it goes to the column
+ * "<name>_<suffix>" (suffix by the value's kind) when the table has that
+ * column after i and the row does not fill it otherwise, and column i gets
+ * its default. Without that column, the need is recorded for the caller
+ * (ck_row_diverted()) and the row fails as before.
+ */
+static bool divert(struct ck_row_encoder *enc, size_t i,
+		   const struct ck_json_value *v)
+{
+	const struct ck_schema_column *col = &enc->cols[i];
+	const char *suffix = ck_row_divert_suffix(v);
+	char name[CK_ROW_NAME_MAX];
+	int len;
+	size_t alt;
+
+	if (col->meta != CK_META_NONE)
+		return false;
+	len = snprintf(name, sizeof(name), "%s_%s", col->name, suffix);
+	if (len <= 0 || (size_t)len >= sizeof(name))
+		return false;
+	alt = ck_schema_lookup(enc->schema, name, (size_t)len);
+	if (alt == CK_SCHEMA_NO_COLUMN) {
+		enc->diverted_col = i;
+		enc->diverted = *v;
+		enc->has_diverted = true;
+		return false;
+	}
+	if (alt <= i || enc->seen[alt] || enc->cols[alt].meta != CK_META_NONE)
+		return false;
+	enc->vals[alt] = *v;
+	enc->seen[alt] = 1;
+	return true;
+}
+
+/* Rewinds out to mark and writes column col's default instead. */
+static int encode_default(struct ck_row_encoder *enc,
+			  const struct ck_schema_column *col,
+			  struct ck_buf *out, size_t mark, struct ck_err *err)
+{
+	out->len = mark;
+	if (enc->with_defaults)
+		return ck_buf_put_u8(out, 1, err);
+	return ck_rowbinary_default(col->type, out, err);
+}
+
 int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 		       size_t len, struct ck_buf *out,
 		       struct ck_row_stats *stats, struct ck_err *err)
@@ -362,6 +433,7 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 
 	memset(enc->seen, 0, enc->ncols);
 	enc->nunknown = 0;
+	enc->has_diverted = false;
 	rc = ck_json_object_begin(msg, len, &it, err);
 	if (rc) {
 		rc = not_object(msg, len, rc, err);
@@ -402,11 +474,15 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 			else
 				rc = ck_rowbinary_default(col->type, out, err);
 		} else {
+			size_t mark = out->len;
 			if (enc->with_defaults)
 				rc = ck_buf_put_u8(out, 0, err);
 			if (!rc)
 				rc = ck_rowbinary_encode(col->type, v, out,
 							 &nulls, err);
+			if ((rc == CK_ERR_CONVERT || rc == CK_ERR_PARSE) &&
+			    enc->track_unknown && divert(enc, i, v))
+				rc = encode_default(enc, col, out, mark, err);
 		}
 		if (rc)
 			ck_err_prefix(err, "column '%s' (%s): ", col->name,
@@ -436,6 +512,16 @@ size_t ck_row_unknown(const struct ck_row_encoder *enc,
 {
 	*members = enc->unknown;
 	return enc->nunknown;
+}
+
+bool ck_row_diverted(const struct ck_row_encoder *enc, const char **column,
+		     const struct ck_json_value **value)
+{
+	if (!enc->has_diverted)
+		return false;
+	*column = enc->cols[enc->diverted_col].name;
+	*value = &enc->diverted;
+	return true;
 }
 
 int ck_row_encode_value(struct ck_row_encoder *enc,

@@ -120,4 +120,19 @@ void ck_row_encoder_track_unknown(struct ck_row_encoder *enc, bool on);
 size_t ck_row_unknown(const struct ck_row_encoder *enc,
 		      const struct ck_row_member **members);
 
+/*
+ * A field whose type changed. With tracking on, a value that an existing
+ * column cannot take (a conversion error) goes to the column
+ * "<column>_<suffix>" when the table has it, and the existing column gets
+ * its default: suffix "str" for a string, "int" for an integer, "float"
+ * for another number, "bool" for true/false, "json" for an object or
+ * array (ck_row_divert_suffix()). When the table lacks that column the
+ * row fails as it would without tracking, and ck_row_diverted() gives the
+ * column and the value (borrowed, valid until the next row) so that the
+ * caller can add the column and encode the row again.
+ */
+const char *ck_row_divert_suffix(const struct ck_json_value *v);
+bool ck_row_diverted(const struct ck_row_encoder *enc, const char **column,
+		     const struct ck_json_value **value);
+
 #endif

@@ -1373,15 +1373,35 @@ static bool member_is_new(const struct route *route,
 	       !route_refused(route, name, len);
 }
 
+/*
+ * A value whose type changed (map/row.h): the name of the column it needs,
+ * "<column>_<suffix>", into name; false if there is none or it was refused.
+ */
+static bool diverted_column(const struct route *route, char *name,
+			    size_t size, const struct ck_json_value **value)
+{
+	const char *column;
+	int len;
+
+	if (!ck_row_diverted(route->enc, &column, value))
+		return false;
+	len = snprintf(name, size, "%s_%s", column,
+		       ck_row_divert_suffix(*value));
+	return len > 0 && (size_t)len < size &&
+	       !route_refused(route, name, (size_t)len);
+}
+
 static bool route_has_new_fields(const struct route *route)
 {
 	const struct ck_row_member *members;
+	const struct ck_json_value *value;
 	size_t n = ck_row_unknown(route->enc, &members);
+	char name[CK_DDL_NAME_MAX];
 
 	for (size_t i = 0; i < n; i++)
 		if (member_is_new(route, &members[i]))
 			return true;
-	return false;
+	return diverted_column(route, name, sizeof(name), &value);
 }
 
 /*
@@ -1442,7 +1462,8 @@ static int new_column_type(struct ck_pipeline *p, struct route *route,
 
 /* ALTER TABLE ... ADD COLUMN; a column someone else added meanwhile is fine. */
 static int add_column(struct ck_pipeline *p, struct route *route,
-		      const struct ck_ddl_column *col, struct ck_err *err)
+		      const struct ck_ddl_column *col, bool *existed,
+		      struct ck_err *err)
 {
 	struct ck_buf sql, out;
 	int rc;
@@ -1459,13 +1480,10 @@ static int add_column(struct ck_pipeline *p, struct route *route,
 		rc = ck_buf_printf(&sql, err, " %s", col->type);
 	if (!rc) {
 		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, err);
-		if (rc && (ck_ch_last_exception_code(p->ch) == 44 ||
-			   ck_ch_last_exception_code(p->ch) == 15)) {
-			ck_log_info("schema evolution: %s already has column "
-				    "%s (added by another writer)",
-				    route->table_name, col->name);
+		*existed = rc && (ck_ch_last_exception_code(p->ch) == 44 ||
+				  ck_ch_last_exception_code(p->ch) == 15);
+		if (*existed)
 			rc = CK_OK;
-		}
 	}
 	ck_buf_free(&sql);
 	ck_buf_free(&out);
@@ -1527,27 +1545,49 @@ static enum add_result route_evolve(struct ck_pipeline *p, size_t r,
 
 	if (now < route->ddl_retry_ms)
 		return ADD_BLOCKED;
+	const struct ck_json_value *value;
+	char diverted[CK_DDL_NAME_MAX];
+	bool divert = diverted_column(route, diverted, sizeof(diverted),
+				      &value);
+
 	/* The members are the encoder's: copy them before it is replaced. */
 	for (size_t i = 0; i < n; i++)
 		if (member_is_new(route, &members[i]))
 			found[nfound++] = members[i];
+	divert = divert && nfound < CK_ROW_UNKNOWN_MAX;
+	if (divert)
+		found[nfound++] = (struct ck_row_member){.val = *value};
 	for (size_t i = 0; i < nfound; i++) {
 		struct ck_ddl_column col = {0};
 		char name[CK_DDL_NAME_MAX];
+		bool existed = false;
 		size_t len;
-		const char *raw = ck_json_str_raw(&found[i].key, &len);
 
-		snprintf(name, sizeof(name), "%.*s", (int)len, raw);
+		/* The last one may be the diverted value's new column. */
+		if (divert && i == nfound - 1) {
+			snprintf(name, sizeof(name), "%s", diverted);
+		} else {
+			const char *raw = ck_json_str_raw(&found[i].key, &len);
+			snprintf(name, sizeof(name), "%.*s", (int)len, raw);
+		}
 		rc = new_column_type(p, route, msg, &found[i], name, &col,
 				     &err);
 		if (!rc)
-			rc = add_column(p, route, &col, &err);
+			rc = add_column(p, route, &col, &existed, &err);
 		if (!rc) {
-			ck_log_info("schema evolution: added column %s %s to "
-				    "%s (first in %s[%d]@%" PRId64 ")",
-				    col.name, col.type, route->table_name,
-				    route->cfg->topic, (int)msg->partition,
-				    msg->offset);
+			if (existed)
+				ck_log_info("schema evolution: %s already has "
+					    "column %s (added by another "
+					    "writer)",
+					    route->table_name, col.name);
+			else
+				ck_log_info("schema evolution: added column %s "
+					    "%s to %s (first in %s[%d]@%" PRId64
+					    ")",
+					    col.name, col.type,
+					    route->table_name,
+					    route->cfg->topic,
+					    (int)msg->partition, msg->offset);
 			rc = ddl_append(route, &col, &err);
 		} else if (ck_ch_last_class(p->ch) == CK_CH_CLASS_BAD_DATA ||
 			   ck_ch_last_class(p->ch) == CK_CH_CLASS_CONFIG) {

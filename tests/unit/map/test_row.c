@@ -575,6 +575,51 @@ static void test_unknown_tracking(void **state)
 	drop(&f);
 }
 
+/* A value the column cannot take goes to "<column>_<suffix>". */
+static void test_divert_changed_type(void **state)
+{
+	static const struct ck_column_desc c[] = {
+		{ "id", "UInt8", "", "" },
+		{ "qty", "Int32", "", "" },
+		{ "qty_str", "Nullable(String)", "", "" },
+	};
+	/* id 2, qty 0 (default), qty_str: not null, length 1, "x" */
+	static const uint8_t want[] = {0x02, 0, 0, 0, 0, 0x00, 0x01, 'x'};
+	struct fixture f = make(c, N(c), false);
+	const struct ck_json_value *v;
+	const char *column;
+	struct ck_buf out;
+	struct ck_err err;
+
+	(void)state;
+	ck_buf_init(&out, 1024);
+	/* Tracking off: a conversion error, as always. */
+	assert_int_equal(ck_row_encode_json(f.enc, "{\"id\":2,\"qty\":\"x\"}",
+					    18, &out, NULL, &err),
+			 CK_ERR_CONVERT);
+	ck_row_encoder_track_unknown(f.enc, true);
+	assert_int_equal(ck_row_encode_json(f.enc, "{\"id\":2,\"qty\":\"x\"}",
+					    18, &out, NULL, &err), CK_OK);
+	assert_int_equal(out.len, sizeof(want));
+	assert_memory_equal(out.data, want, sizeof(want));
+	assert_false(ck_row_diverted(f.enc, &column, &v));
+	/* No qty_float column: the row fails and says what it needs. */
+	ck_buf_reset(&out);
+	assert_int_equal(ck_row_encode_json(f.enc, "{\"id\":2,\"qty\":2.5}",
+					    18, &out, NULL, &err),
+			 CK_ERR_CONVERT);
+	assert_int_equal(out.len, 0);
+	assert_true(ck_row_diverted(f.enc, &column, &v));
+	assert_string_equal(column, "qty");
+	assert_string_equal(ck_row_divert_suffix(v), "float");
+	/* A string that fits stays in the column. */
+	assert_int_equal(ck_row_encode_json(f.enc, "{\"id\":2,\"qty\":\"7\"}",
+					    18, &out, NULL, &err), CK_OK);
+	assert_false(ck_row_diverted(f.enc, &column, &v));
+	ck_buf_free(&out);
+	drop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_meta_columns),
 		cmocka_unit_test(test_meta_option_names_no_column),
 		cmocka_unit_test(test_unknown_tracking),
+		cmocka_unit_test(test_divert_changed_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
