@@ -168,8 +168,6 @@ static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
 	}
 	batch->rows.max = policy->max_bytes * 2 + (16u << 20);
 	ck_batch_reset(batch, r, part->id, part->epoch);
-	batch->sql = p->routes[r].sql;
-	batch->params = p->routes[r].params;
 	return batch;
 }
 
