@@ -82,7 +82,7 @@
 #define EXCERPT_MAX 40
 #define EXCERPT_SIZE (EXCERPT_MAX * 4 + 8)
 
-/* The exponent stops accumulating here; see num_parse(). */
+/* The exponent stops accumulating here; see ck_json_number_split(). */
 #define EXP_SAT INT64_C(100000000000000000)
 
 /* GCC and clang, like the __attribute__ in err.h. */
@@ -845,23 +845,13 @@ out:
 /* ---- number conversions ------------------------------------------------- */
 
 /*
- * A JSON number split into its parts: the value is
- * (-1)^neg × digits(int ‖ frac) × 10^(exp − |frac|).
- */
-struct num {
-	bool neg;
-	const char *ip, *ie; /* integer digits */
-	const char *fp, *fe; /* fraction digits (empty when there are none) */
-	int64_t exp;         /* saturated at ±EXP_SAT */
-};
-
-/*
  * Parses exactly [p, p+len) as a strict JSON number. The exponent stops
  * growing once it passes EXP_SAT: every later decision compares it with
  * quantities bounded by len (far below 1e17), so a saturated exponent leads
  * to the same answer as the true one, and "1e999999999999" costs one pass.
  */
-static bool num_parse(const char *p, size_t len, struct num *n)
+bool ck_json_number_split(const char *p, size_t len,
+			  struct ck_json_number *n)
 {
 	const char *q = p, *end = p + len;
 	bool exp_neg = false;
@@ -903,7 +893,7 @@ static bool num_parse(const char *p, size_t len, struct num *n)
 }
 
 /* The i-th digit of int ‖ frac. */
-static inline int num_digit(const struct num *n, int64_t i)
+static inline int num_digit(const struct ck_json_number *n, int64_t i)
 {
 	int64_t ni = n->ie - n->ip;
 
@@ -918,7 +908,7 @@ enum { NUM_OK, NUM_FRACTION, NUM_RANGE };
  * 10^(|int| − 1 − i + exp), so the value is an integer iff b's place is
  * >= 0 and fits in 20 decimal digits only if a's place is <= 19.
  */
-static int num_magnitude(const struct num *n, uint64_t *out)
+static int num_magnitude(const struct ck_json_number *n, uint64_t *out)
 {
 	int64_t ni = n->ie - n->ip;
 	int64_t nd = ni + (n->fe - n->fp);
@@ -950,6 +940,17 @@ static int num_magnitude(const struct num *n, uint64_t *out)
 	return NUM_OK;
 }
 
+bool ck_json_number_is_integer(const struct ck_json_number *n)
+{
+	int64_t ni = n->ie - n->ip;
+	int64_t b = ni + (n->fe - n->fp) - 1;
+
+	while (b >= 0 && num_digit(n, b) == 0)
+		b--;
+	/* Zero, or the last non-zero digit's place is the units or above. */
+	return b < 0 || ni - 1 - b + n->exp >= 0;
+}
+
 /*
  * The common case, a plain integer of at most 19 digits, without the
  * general machinery. False if the text is anything else.
@@ -974,7 +975,7 @@ static inline bool plain_u64(const char *q, const char *end, uint64_t *out)
 static int text_integer(const char *p, size_t len, const char *type,
 			bool *neg, uint64_t *mag, struct ck_err *err)
 {
-	struct num n;
+	struct ck_json_number n;
 	char what[48];
 
 	if (len == 0)
@@ -982,7 +983,7 @@ static int text_integer(const char *p, size_t len, const char *type,
 	*neg = *p == '-';
 	if (plain_u64(p + (*neg ? 1 : 0), p + len, mag))
 		return CK_OK;
-	if (!num_parse(p, len, &n))
+	if (!ck_json_number_split(p, len, &n))
 		return fail_convert(p, len, "is not a number", err);
 	switch (num_magnitude(&n, mag)) {
 	case NUM_FRACTION:
@@ -1068,7 +1069,7 @@ static const double pow10_exact[] = {
  * once and gives the correctly rounded result. Needs arithmetic in plain
  * double precision (FLT_EVAL_METHOD 0), i.e. not x87.
  */
-static bool fast_double(const struct num *n, double *out)
+static bool fast_double(const struct ck_json_number *n, double *out)
 {
 	int64_t nd = (n->ie - n->ip) + (n->fe - n->fp);
 	int64_t e10 = n->exp - (n->fe - n->fp);
@@ -1096,12 +1097,12 @@ int ck_json_text_double(const char *p, size_t len, bool allow_special,
 			double *out, struct ck_err *err)
 {
 	char copy[NUM_COPY_MAX + 1];
-	struct num n;
+	struct ck_json_number n;
 	double d;
 
 	if (len == 0)
 		return fail_convert(p, len, "is not a number", err);
-	if (!num_parse(p, len, &n)) {
+	if (!ck_json_number_split(p, len, &n)) {
 		if (allow_special && text_special(p, len, out))
 			return CK_OK;
 		return fail_convert(p, len, "is not a number", err);

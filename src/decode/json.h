@@ -134,6 +134,25 @@ int ck_json_string_decode(const struct ck_json_value *s, struct ck_buf *out,
 			  struct ck_err *err);
 
 /*
+ * A JSON number split into its parts, spans of the text: the value is
+ * (-1)^neg × digits(ip..ie ‖ fp..fe) × 10^(exp − (fe − fp)). exp saturates
+ * far beyond any length, so decisions made with it stay exact.
+ */
+struct ck_json_number {
+	bool neg;
+	const char *ip, *ie; /* integer digits */
+	const char *fp, *fe; /* fraction digits (empty when there are none) */
+	int64_t exp;
+};
+
+/* Splits exactly [p, p+len) as a strict JSON number; false if it is not one. */
+bool ck_json_number_split(const char *p, size_t len,
+			  struct ck_json_number *n);
+
+/* True when the number's value is an integer (1.0, 1e3, 0; not 1.5, 1e-1). */
+bool ck_json_number_is_integer(const struct ck_json_number *n);
+
+/*
  * Number text → integer, exactly. Accepts JSON number syntax
  * ("-12", "1.0", "1e3", "12.50e1") and yields the value only if it is an
  * exact integer within range: "1.5" → CK_ERR_CONVERT "not an integer",

@@ -108,52 +108,11 @@ enum num_class { NUM_INVALID, NUM_FRACTION, NUM_INTEGER };
  */
 static enum num_class classify_number(const char *p, size_t len)
 {
-	size_t i = 0, frac = 0, zeros = 0;
-	bool nonzero = false, neg_exp = false;
-	long exp = 0;
+	struct ck_json_number n;
 
-	if (i < len && p[i] == '-')
-		i++;
-	if (i == len || p[i] < '0' || p[i] > '9')
+	if (!ck_json_number_split(p, len, &n))
 		return NUM_INVALID;
-	if (p[i] == '0' && i + 1 < len && p[i + 1] >= '0' && p[i + 1] <= '9')
-		return NUM_INVALID;
-	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-		zeros = p[i] == '0' ? zeros + 1 : 0;
-		nonzero |= p[i] != '0';
-	}
-	if (i < len && p[i] == '.') {
-		size_t start = ++i;
-		for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-			zeros = p[i] == '0' ? zeros + 1 : 0;
-			nonzero |= p[i] != '0';
-		}
-		frac = i - start;
-		if (!frac)
-			return NUM_INVALID;
-	}
-	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-		size_t start;
-		i++;
-		if (i < len && (p[i] == '+' || p[i] == '-'))
-			neg_exp = p[i++] == '-';
-		start = i;
-		for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			if (exp < 1000000)
-				exp = exp * 10 + (p[i] - '0');
-		if (i == start)
-			return NUM_INVALID;
-	}
-	if (i != len)
-		return NUM_INVALID;
-	if (!nonzero)
-		return NUM_INTEGER;
-	/* value = digits * 10^(exp - frac): integral if enough trailing zeros */
-	{
-		long scale = (long)frac + (neg_exp ? exp : -exp);
-		return scale <= 0 || (long)zeros >= scale ? NUM_INTEGER
-							  : NUM_FRACTION;
-	}
+	return ck_json_number_is_integer(&n) ? NUM_INTEGER : NUM_FRACTION;
 }
 
 /*
@@ -507,53 +466,20 @@ static enum exact_rc parse_exact(const char *p, size_t len, long shift,
 				 bool trunc, unsigned max_digits,
 				 struct exact *x)
 {
-	size_t i = 0, int_start, int_len, frac_start, frac_len = 0;
-	long exp = 0, keep, nd;
+	struct ck_json_number n;
+	long int_len, keep, nd;
 	unsigned sig = 0;
-	bool eneg = false;
 
 	memset(x, 0, sizeof(*x));
-	if (i < len && p[i] == '-') {
-		x->neg = true;
-		i++;
-	}
-	int_start = i;
-	if (i == len || !is_digit(p[i]))
+	if (!ck_json_number_split(p, len, &n))
 		return EXACT_INVALID;
-	if (p[i] == '0' && i + 1 < len && is_digit(p[i + 1]))
-		return EXACT_INVALID;
-	while (i < len && is_digit(p[i]))
-		i++;
-	int_len = i - int_start;
-	frac_start = i;
-	if (i < len && p[i] == '.') {
-		frac_start = ++i;
-		while (i < len && is_digit(p[i]))
-			i++;
-		frac_len = i - frac_start;
-		if (!frac_len)
-			return EXACT_INVALID;
-	}
-	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-		size_t start;
-		i++;
-		if (i < len && (p[i] == '+' || p[i] == '-'))
-			eneg = p[i++] == '-';
-		start = i;
-		for (; i < len && is_digit(p[i]); i++)
-			if (exp < 100000)
-				exp = exp * 10 + (p[i] - '0');
-		if (i == start)
-			return EXACT_INVALID;
-	}
-	if (i != len)
-		return EXACT_INVALID;
-	nd = (long)(int_len + frac_len);
+	x->neg = n.neg;
+	int_len = (long)(n.ie - n.ip);
+	nd = int_len + (long)(n.fe - n.fp);
 	/* The digit stream's first keep digits are the integer part. */
-	keep = (long)int_len + (eneg ? -exp : exp) + shift;
+	keep = int_len + (long)n.exp + shift;
 	for (long k = 0; k < nd; k++) {
-		char c = k < (long)int_len ? p[int_start + (size_t)k]
-					   : p[frac_start + (size_t)k - int_len];
+		char c = k < int_len ? n.ip[k] : n.fp[k - int_len];
 		if (k >= keep) {
 			if (c != '0') {
 				if (!trunc)
