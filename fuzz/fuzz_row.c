@@ -21,7 +21,7 @@
 #include "map/schema.h"
 #include "map/schema_internal.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const struct ck_column_desc cols[] = {
 	{ "i8", "Int8", "", "" },

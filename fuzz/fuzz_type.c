@@ -17,7 +17,7 @@
 #include "common/buf.h"
 #include "map/type.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* Formats t into buf as a C string. */
 static void format(const struct ck_type *t, struct ck_buf *buf)

@@ -280,17 +280,6 @@ static int decode_name(struct ctx *c, const struct ck_json_value *v,
 	return CK_OK;
 }
 
-static char *dup_bytes(const void *p, size_t len)
-{
-	char *s = malloc(len + 1);
-
-	if (s) {
-		memcpy(s, p, len);
-		s[len] = '\0';
-	}
-	return s;
-}
-
 static int put(struct ck_buf *out, const char *s, struct ctx *c)
 {
 	if (ck_buf_append(out, s, strlen(s), NULL))
@@ -833,8 +822,8 @@ static int map_field(struct ctx *c, const struct ck_json_value *field,
 	c->path.len = mark;
 	if (rc)
 		return rc;
-	col->name = dup_bytes(c->name.data, c->name.len);
-	col->type = dup_bytes(type->data, type->len - 1);
+	col->name = strndup((const char *)c->name.data, c->name.len);
+	col->type = strndup((const char *)type->data, type->len - 1);
 	if (!col->name || !col->type) {
 		ck_ddl_column_free(col);
 		return ck_err_set(c->err, CK_ERR_NOMEM, "ddl: out of memory");
@@ -1120,7 +1109,7 @@ int ck_ddl_key_names(const char *key, size_t len, char ***names, size_t *n,
 			out = grown;
 			cap = ncap;
 		}
-		if (!(s = dup_bytes(name.data, name.len)))
+		if (!(s = strndup((const char *)name.data, name.len)))
 			goto nomem;
 		out[count++] = s;
 	}

@@ -424,17 +424,6 @@ static int check_nesting(struct type_parser *tp, const struct ck_type *t,
 	return CK_OK;
 }
 
-static char *copy_span(const char *p, size_t len)
-{
-	char *s = malloc(len + 1);
-
-	if (s) {
-		memcpy(s, p, len);
-		s[len] = '\0';
-	}
-	return s;
-}
-
 /* Appends a slot to t->child (and t->names when named). */
 static int add_child(struct type_parser *tp, struct ck_type *t)
 {
@@ -493,7 +482,7 @@ static int parse_element_name(struct type_parser *tp, char **name)
 		tp->p = start; /* a bare type */
 		return CK_OK;
 	}
-	*name = copy_span(start, (size_t)(end - start));
+	*name = strndup(start, (size_t)(end - start));
 	if (!*name)
 		return ck_err_set(tp->err, CK_ERR_NOMEM, "out of memory");
 	return CK_OK;
@@ -684,7 +673,7 @@ static int parse_params(struct type_parser *tp, struct ck_type *t,
 			v--;
 		if (!v)
 			return parse_fail(tp, "expected a function");
-		t->raw = copy_span(start, (size_t)v);
+		t->raw = strndup(start, (size_t)v);
 		if (!t->raw)
 			return ck_err_set(tp->err, CK_ERR_NOMEM, "out of memory");
 		if ((rc = expect(tp, ',', "expected ','")) ||
@@ -694,7 +683,7 @@ static int parse_params(struct type_parser *tp, struct ck_type *t,
 	case SHAPE_RAW:
 		if (at(tp, '(') && (rc = skip_params(tp)))
 			return rc;
-		t->raw = copy_span(name, (size_t)(tp->p - name));
+		t->raw = strndup(name, (size_t)(tp->p - name));
 		if (!t->raw)
 			return ck_err_set(tp->err, CK_ERR_NOMEM, "out of memory");
 		return CK_OK;
