@@ -340,6 +340,9 @@ int ck_debezium_unwrap(const char *msg, size_t len, struct ck_debezium *out,
 	if (!env.has_op && (env.has_u_op || env.has_u_deleted)) {
 		struct ck_json_value top = {CK_JSON_OBJECT, msg + first,
 					    len - first, false};
+		/* Validated: only whitespace follows the closing brace. */
+		while (top.len > 1 && top.p[top.len - 1] != '}')
+			top.len--;
 		return unwrapped(&env, has_payload ? &payload : &top, out,
 				 err);
 	}

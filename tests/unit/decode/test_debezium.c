@@ -427,6 +427,12 @@ static void test_unwrapped_shape(void **state)
 			      "\"__source_ts_ms\": 9, \"__lsn\": 77, "
 			      "\"__deleted\": false}");
 
+	/* Regression (fuzz_debezium): whitespace around the object is not
+	 * part of the row's span. */
+	unwrap_ok(" \n{\"id\": 4, \"__deleted\": 15} \r\n", &dbz);
+	expect_row_text(&dbz, "{\"id\": 4, \"__deleted\": 15}");
+	assert_false(dbz.deleted);
+
 	unwrap_ok("{\"id\": 3, \"__op\": \"d\"}", &dbz);
 	assert_true(dbz.deleted);
 	unwrap_ok("{\"id\": 3, \"__op\": \"r\", \"__deleted\": true}", &dbz);
