@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clickhouse/client.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
@@ -88,6 +89,9 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("chute %s\n", CHUTE_VERSION);
+		if (CK_FAILPOINTS_BUILT)
+			printf("failpoints: on (test build: CHUTE_FAILPOINTS "
+			       "arms crash points)\n");
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
@@ -122,6 +126,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ck_log_set_level(config->log_level);
+#ifdef CHUTE_FAILPOINTS
+	if (ck_failpoint_init(&err) != CK_OK) {
+		fprintf(stderr, "chute: %s\n", err.msg);
+		code = 2;
+		goto out;
+	}
+#endif
 	install_signals();
 	if (ck_ch_global_init(&err) != CK_OK) {
 		ck_log_error("%s", err.msg);

@@ -404,6 +404,17 @@ static bool parse_rows_cb(const char *text, void *out)
 	return true;
 }
 
+static bool parse_delivery_cb(const char *text, void *out)
+{
+	if (strcmp(text, "at-least-once") == 0)
+		*(enum ck_delivery *)out = CK_DELIVERY_AT_LEAST_ONCE;
+	else if (strcmp(text, "exactly-once") == 0)
+		*(enum ck_delivery *)out = CK_DELIVERY_EXACTLY_ONCE;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_log_level_cb(const char *text, void *out)
 {
 	return ck_log_level_parse(text, out);
@@ -1040,7 +1051,7 @@ static int walk_root(struct walk *w, yaml_node_t *root,
 	static const char *const keys[] = {
 		"kafka",     "clickhouse",	 "batch",	   "retry",
 		"topics",    "shutdown_timeout", "stats_interval", "log_level",
-		NULL};
+		"delivery",  NULL};
 	yaml_node_t *node;
 	int rc;
 
@@ -1102,6 +1113,10 @@ static int walk_root(struct walk *w, yaml_node_t *root,
 		rc = get_value(w, root, "", "log_level",
 			       "debug, info, warn or error", parse_log_level_cb,
 			       &config->log_level);
+	if (!rc)
+		rc = get_value(w, root, "", "delivery",
+			       "at-least-once or exactly-once",
+			       parse_delivery_cb, &config->delivery);
 	/* Routes last: they inherit the top-level batch policy. */
 	if (!rc)
 		rc = walk_routes(w, root, config);

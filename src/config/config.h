@@ -68,6 +68,20 @@ enum ck_compression {
 	CK_COMPRESSION_LZ4,
 };
 
+/*
+ * The delivery guarantee (delivery, docs/delivery.md):
+ *   at-least-once  offsets committed after the insert; a crash can insert
+ *                  a batch twice
+ *   exactly-once   each batch's offset range is recorded in the Kafka
+ *                  commit before its insert, and a recovery re-inserts
+ *                  exactly that range, deduplicated by ClickHouse (token)
+ *                  or by the table's offset columns
+ */
+enum ck_delivery {
+	CK_DELIVERY_AT_LEAST_ONCE,
+	CK_DELIVERY_EXACTLY_ONCE,
+};
+
 /* One topic routed to one table. */
 struct ck_config_route {
 	char *topic;
@@ -125,6 +139,7 @@ struct ck_config {
 	struct ck_config_route *routes;
 	size_t nroutes;
 
+	enum ck_delivery delivery;
 	int64_t shutdown_timeout_ms;
 	int64_t stats_interval_ms;
 	enum ck_log_level log_level;

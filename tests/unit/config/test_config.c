@@ -69,6 +69,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->retry.max_backoff_ms, 30000);
 	assert_int_equal(c->shutdown_timeout_ms, 30000);
 	assert_int_equal(c->log_level, CK_LOG_INFO);
+	assert_int_equal(c->delivery, CK_DELIVERY_AT_LEAST_ONCE);
 	assert_int_equal(c->nroutes, 1);
 	assert_string_equal(c->routes[0].topic, "events");
 	assert_string_equal(c->routes[0].table, "events");
@@ -101,6 +102,7 @@ static void test_full(void **state)
 		"shutdown_timeout: 5s\n"
 		"stats_interval: 0s\n"
 		"log_level: debug\n"
+		"delivery: exactly-once\n"
 		"topics:\n"
 		"  - topic: a\n"
 		"    table: ta\n"
@@ -124,6 +126,7 @@ static void test_full(void **state)
 	assert_int_equal(c->shutdown_timeout_ms, 5000);
 	assert_int_equal(c->stats_interval_ms, 0);
 	assert_int_equal(c->log_level, CK_LOG_DEBUG);
+	assert_int_equal(c->delivery, CK_DELIVERY_EXACTLY_ONCE);
 	assert_int_equal(c->nroutes, 2);
 	/* Route batch policies inherit the top level, then override. */
 	assert_int_equal(c->routes[0].batch.max_rows, 5000);
@@ -164,7 +167,7 @@ static void test_errors_structure(void **state)
 	expect_error(MINIMAL "bogus: 1\n",
 		     "t.yaml:10:1: bogus: unknown key (expected one of: kafka, "
 		     "clickhouse, batch, retry, topics, shutdown_timeout, "
-		     "stats_interval, log_level)");
+		     "stats_interval, log_level, delivery)");
 	expect_error("clickhouse: {url: http://x}\n"
 		     "topics: [{topic: t, table: t}]\n",
 		     "t.yaml: kafka: required section is missing");
@@ -419,6 +422,10 @@ static void test_errors_batch_and_topics(void **state)
 				 "topics: [{topic: t, table: t}]\n",
 		     "t.yaml:3:12: log_level: expected debug, info, warn or "
 		     "error, got \"loud\"");
+	expect_error(KAFKA_CH_OK "delivery: exactly_once\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:11: delivery: expected at-least-once or "
+		     "exactly-once, got \"exactly_once\"");
 }
 
 static void test_route_columns(void **state)
