@@ -71,6 +71,12 @@ if [ "$QUICK" = 0 ]; then
     done
 fi
 
+say "failpoint build (build-chaos: crash points for the exactly-once and chaos tests)"
+cmake -S . -B build-chaos -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WERROR=ON \
+    -DCHUTE_FAILPOINTS=ON -DCHUTE_TESTS=OFF >/dev/null
+cmake --build build-chaos -j "$JOBS" --target chute
+export CHUTE_FAILPOINT_BIN="$REPO/build-chaos/chute"
+
 say "integration tests against real ClickHouse and Kafka"
 export CHUTE_DEV_DIR="$REPO/.work/test-env"
 cleanup() { scripts/dev-env.sh down >/dev/null 2>&1 || true; }

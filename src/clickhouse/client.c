@@ -31,6 +31,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/failpoint.h"
+
 /* Enough of an error body to report it; the rest is dropped. */
 #define CH_ERROR_BODY_MAX (64u * 1024)
 /* Compressed insert bodies: batches are at most 1 GiB (config.c). */
@@ -72,6 +74,7 @@ struct ck_ch_client {
 	bool outcome_unknown;
 	bool last_failed;      /* the last request failed: open a new connection */
 	size_t sent_bytes;
+	bool body_started;     /* failpoint insert.mid_body seen this request */
 };
 
 int ck_ch_global_init(struct ck_err *err)
@@ -528,9 +531,14 @@ void ck_ch_client_set_cancel(struct ck_ch_client *client,
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	const struct ck_ch_client *client = arg;
+	struct ck_ch_client *client = arg;
 
-	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	(void)dltotal, (void)dlnow, (void)ultotal;
+	/* Some or all of an insert body is on its way, no answer yet. */
+	if (ulnow > 0 && !client->body_started) {
+		client->body_started = true;
+		CK_FAILPOINT("insert.mid_body");
+	}
 	return client->cancel && atomic_load(client->cancel) ? 1 : 0;
 }
 
@@ -813,6 +821,7 @@ static int post_body(struct ck_ch_client *client, const char *url,
 		len = client->zbuf.len;
 	}
 	client->sent_bytes = len;
+	client->body_started = !is_insert;
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body);

@@ -87,6 +87,21 @@ int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
 			"'RowBinaryWithDefaults' AND is_input",
 			&out, NULL) == CK_OK)
 		info->row_binary_with_defaults = out.len > 0 && out.data[0] == '1';
+	ck_buf_reset(&out);
+	if (ck_ch_query(client,
+			"SELECT count() FROM system.settings WHERE name = "
+			"'insert_deduplication_token'",
+			&out, NULL) == CK_OK)
+		info->dedup_token = out.len > 0 && out.data[0] == '1';
+	/* No row (before 20.x): the setting does not exist. */
+	info->dedup_window = -1;
+	ck_buf_reset(&out);
+	if (ck_ch_query(client,
+			"SELECT value FROM system.merge_tree_settings WHERE "
+			"name = 'non_replicated_deduplication_window'",
+			&out, NULL) == CK_OK &&
+	    ck_buf_put_u8(&out, '\0', NULL) == CK_OK && out.data[0])
+		info->dedup_window = strtoll((const char *)out.data, NULL, 10);
 	rc = ck_ch_check_server(client, info->version, err);
 out:
 	ck_buf_free(&out);
@@ -301,6 +316,13 @@ int ck_ch_table_engine(struct ck_ch_client *client, const char *database,
 		goto out;
 	}
 	snprintf(out->sorting_key, sizeof(out->sorting_key), "%s", fields[1]);
+	{
+		static const char key[] = "non_replicated_deduplication_window = ";
+		const char *set = strstr(fields[0], " SETTINGS ");
+		const char *at = set ? strstr(set, key) : NULL;
+		out->dedup_window =
+			at ? strtoll(at + sizeof(key) - 1, NULL, 10) : -1;
+	}
 out:
 	ck_buf_free(&sql);
 	ck_buf_free(&resp);

@@ -18,6 +18,10 @@ struct ck_ch_server_info {
 	int minor;
 	/* FORMAT RowBinaryWithDefaults exists (23.x and later). */
 	bool row_binary_with_defaults;
+	/* The insert_deduplication_token setting exists (22.2 and later). */
+	bool dedup_token;
+	/* Default non_replicated_deduplication_window; -1: no such setting. */
+	int64_t dedup_window;
 };
 
 /*
@@ -51,6 +55,8 @@ struct ck_ch_engine {
 	char version[256];
 	char is_deleted[256];
 	char sorting_key[1024];
+	/* non_replicated_deduplication_window in its SETTINGS; -1: not set */
+	int64_t dedup_window;
 };
 
 /*

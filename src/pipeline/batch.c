@@ -3,6 +3,7 @@
  */
 #include "pipeline/batch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct ck_batch *ck_batch_new(size_t max_bytes)
@@ -41,8 +42,22 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	batch->insert_ms = 0;
 	batch->sql = NULL;
 	batch->params = NULL;
+	batch->eo_first = -1;
+	batch->eo_last = -1;
+	batch->token[0] = '\0';
+	batch->recorded = false;
+	atomic_store(&batch->cancelled, false);
 	ck_err_clear(&batch->err);
 	batch->next = NULL;
+}
+
+bool ck_batch_query_id(char *out, size_t cap, const char *table,
+		       int32_t partition, int64_t first, int64_t last)
+{
+	int n = snprintf(out, cap, "chute-%s-%d-%lld-%lld", table,
+			 (int)partition, (long long)first, (long long)last);
+
+	return n > 0 && (size_t)n < cap;
 }
 
 void ck_batch_cover(struct ck_batch *batch, int64_t offset, int64_t now_ms,

@@ -18,6 +18,7 @@
 #ifndef CK_BATCH_H
 #define CK_BATCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,23 @@ struct ck_batch {
 	const char *params;
 	int32_t partition;
 	uint64_t epoch;      /* assignment epoch of the partition */
+	/*
+	 * Exactly-once (docs/delivery.md): the recorded range this batch
+	 * stands for (eo_last -1: at-least-once) and its
+	 * insert_deduplication_token ("" when the server has none). A
+	 * recovered range can hold fewer messages than it names, when
+	 * retention or the offset check removed some.
+	 */
+	int64_t eo_first;
+	int64_t eo_last;
+	char token[320];
+	bool recorded;       /* the range is in the Kafka commit */
+	/*
+	 * Set by the pipeline when the partition was revoked or lost: the
+	 * insert worker stops retrying, so an old owner does not insert a
+	 * range that the new owner is replaying.
+	 */
+	atomic_bool cancelled;
 
 	enum ck_batch_status status;
 	int attempts;        /* insert attempts made */
@@ -73,6 +91,15 @@ void ck_batch_destroy(struct ck_batch *batch);
 /* Makes a batch empty for reuse, keeping its buffer's allocation. */
 void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 		    uint64_t epoch);
+
+/*
+ * The query_id of a batch's inserts: the same for every attempt at one
+ * range, by any owner, so that two inserts of a range never run at once
+ * (the server refuses the second with 216) and a new owner can see an old
+ * owner's insert in system.processes. Returns false if it does not fit.
+ */
+bool ck_batch_query_id(char *out, size_t cap, const char *table,
+		       int32_t partition, int64_t first, int64_t last);
 
 /* Records that the message at offset is covered by the batch. */
 void ck_batch_cover(struct ck_batch *batch, int64_t offset, int64_t now_ms,

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 
 struct worker {
@@ -73,17 +74,37 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 	const struct ck_inserter_route *route = &ins->opts.routes[batch->route];
 	int64_t backoff = ins->opts.initial_backoff_ms;
 	int64_t start = ck_clock_mono_ms();
-	char query_id[256];
+	const char *params = batch->sql ? batch->params : route->params;
+	bool eo = batch->eo_last >= 0;
+	char query_id[512];
+	char eo_params[1024];
 
 	/*
-	 * One id per batch, the same on every attempt: system.query_log
+	 * One id per range, the same on every attempt: system.query_log
 	 * shows each try of a range, and a retry that races a first attempt
 	 * still running on the server is refused (216, retriable) instead
 	 * of inserting the rows twice.
 	 */
-	snprintf(query_id, sizeof(query_id), "chute-%s-%d-%lld-%lld",
-		 route->table, (int)batch->partition,
-		 (long long)batch->first_offset, (long long)batch->last_offset);
+	ck_batch_query_id(query_id, sizeof(query_id), route->table,
+			  batch->partition,
+			  eo ? batch->eo_first : batch->first_offset,
+			  eo ? batch->eo_last : batch->last_offset);
+	if (batch->token[0]) {
+		/* Kafka topic names are [a-zA-Z0-9._-]: nothing to escape. */
+		/*
+		 * One block per batch: a server that split it would give
+		 * each block a sub-token, and a replay could split it
+		 * differently (docs/delivery.md).
+		 */
+		snprintf(eo_params, sizeof(eo_params),
+			 "%s&insert_deduplication_token=%s"
+			 "&max_insert_block_size=%llu",
+			 params ? params : "", batch->token,
+			 (unsigned long long)(batch->nrows > 1048576
+						      ? batch->nrows
+						      : 1048576));
+		params = eo_params;
+	}
 
 	if (batch->nrows == 0) {
 		batch->status = CK_BATCH_INSERTED;
@@ -92,17 +113,17 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 	for (;;) {
 		int rc;
 
-		if (atomic_load(&ins->abort)) {
+		if (atomic_load(&ins->abort) ||
+		    atomic_load(&batch->cancelled)) {
 			batch->status = CK_BATCH_ABANDONED;
 			return;
 		}
 		batch->attempts++;
 		rc = ck_ch_insert(w->client, batch->sql ? batch->sql : route->sql,
-				  query_id,
-				  batch->sql ? batch->params : route->params,
-				  batch->rows.data,
+				  query_id, params, batch->rows.data,
 				  batch->rows.len, &batch->err);
 		if (rc == CK_OK) {
+			CK_FAILPOINT("insert.acked");
 			batch->status = CK_BATCH_INSERTED;
 			batch->insert_ms = ck_clock_mono_ms() - start;
 			if (batch->attempts > 1)

@@ -39,6 +39,7 @@
 #include "clickhouse/client.h"
 #include "clickhouse/table.h"
 #include "common/clock.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "consume/consumer.h"
 #include "decode/debezium.h"
@@ -46,6 +47,7 @@
 #include "map/row.h"
 #include "map/schema.h"
 #include "pipeline/batch.h"
+#include "pipeline/exactly_once.h"
 #include "pipeline/inserter.h"
 
 /* Poll granularity: bounds how late a timer or a stop request is seen. */
@@ -54,6 +56,12 @@
 #define BAD_LOG_LIMIT 100
 /* How long a revoke waits for an in-flight insert of a revoked partition. */
 #define REVOKE_WAIT_MAX_MS 30000
+/* The setting that reads JSON columns as text (ck_schema_has_json()). */
+#define JSON_AS_STRING "&input_format_binary_read_json_as_string=1"
+/* Exactly-once: waits between tries to read a partition's record. */
+#define EO_RETRY_MS 1000
+/* Exactly-once: how long a record commit may take before it is retried. */
+#define EO_COMMIT_TIMEOUT_MS 10000
 
 struct part {
 	int32_t id;
@@ -70,10 +78,26 @@ struct part {
 	size_t backlog_head;
 	size_t backlog_len;
 	size_t backlog_cap;
+	/*
+	 * Exactly-once (docs/delivery.md): the partition takes no message
+	 * until its committed record was read (eo_ready). If that record
+	 * names a pending range, the next batch is exactly that range
+	 * (recovering), without the messages in present: the offsets the
+	 * table already has (sorted).
+	 */
+	bool eo_ready;
+	int64_t eo_retry_ms;
+	uint64_t eo_epoch;
+	bool recovering;
+	int64_t rec_first;
+	int64_t rec_last;
+	int64_t *present;
+	size_t npresent;
 };
 
 struct route_stats {
 	uint64_t messages;
+	uint64_t already_inserted; /* exactly-once recovery: in the table */
 	uint64_t rows_inserted;
 	uint64_t batches;
 	uint64_t bad_messages;
@@ -119,6 +143,12 @@ struct route {
 	uint64_t truncates; /* Debezium truncate events: logged once */
 	int64_t ddl_retry_ms;   /* a failed TRUNCATE or ALTER waits until then */
 	int64_t ddl_backoff_ms;
+	/* Exactly-once: how, and the offset columns for the recovery check. */
+	struct ck_eo_plan eo;
+	const char *col_topic;
+	const char *col_partition;
+	const char *col_offset;
+	char *eo_params; /* params with the deduplication settings */
 };
 
 struct ck_pipeline {
@@ -135,6 +165,9 @@ struct ck_pipeline {
 	struct ck_inserter *ins;
 	struct ck_batch *spare; /* recycled batches, linked through ->next */
 	uint64_t next_epoch;
+	bool eo;               /* delivery: exactly-once */
+	bool eo_unrecorded;    /* some in-flight batch awaits its record */
+	int64_t eo_record_retry_ms;
 	int64_t last_stats_ms;
 	uint64_t abandoned_rows;
 	bool stopping;
@@ -166,7 +199,9 @@ static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
 		if (!batch)
 			return NULL;
 	}
-	batch->rows.max = policy->max_bytes * 2 + (16u << 20);
+	/* A recovered range is rebuilt whole, whatever its size. */
+	batch->rows.max = part->recovering ? (size_t)1 << 40
+					   : policy->max_bytes * 2 + (16u << 20);
 	ck_batch_reset(batch, r, part->id, part->epoch);
 	return batch;
 }
@@ -262,6 +297,58 @@ static bool backlog_push(struct part *part, rd_kafka_message_t *msg)
 }
 
 /*
+ * Makes batch the partition's in-flight insert. In exactly-once mode a
+ * batch with rows first waits for its range to be recorded (eo_record);
+ * a batch without rows inserts nothing and needs no record.
+ */
+static void part_submit(struct ck_pipeline *p, struct part *part,
+			struct ck_batch *batch)
+{
+	part->inflight = batch;
+	if (!p->eo || batch->nrows == 0) {
+		batch->recorded = true;
+		ck_inserter_submit(p->ins, batch);
+		return;
+	}
+	batch->recorded = false;
+	p->eo_unrecorded = true;
+}
+
+/* The recovery of a recorded range is over (done, or nothing left). */
+static void eo_end_recovery(struct part *part)
+{
+	part->recovering = false;
+	free(part->present);
+	part->present = NULL;
+	part->npresent = 0;
+}
+
+/*
+ * Exactly-once: fixes the range a closing batch stands for, and its
+ * token. A recovery batch stands for the recorded range even if some of
+ * its messages are gone or were already in the table.
+ */
+static void eo_close(struct ck_pipeline *p, struct part *part,
+		     struct ck_batch *batch)
+{
+	const struct route *route = &p->routes[batch->route];
+
+	if (part->recovering) {
+		batch->eo_first = part->rec_first;
+		batch->eo_last = part->rec_last;
+		eo_end_recovery(part);
+	} else {
+		batch->eo_first = batch->first_offset;
+		batch->eo_last = batch->last_offset;
+	}
+	if (route->eo.send_token &&
+	    !ck_eo_token(batch->token, sizeof(batch->token), part->eo_epoch,
+			 route->cfg->topic, part->id, batch->eo_first,
+			 batch->eo_last))
+		batch->token[0] = '\0'; /* cannot happen: topics are short */
+}
+
+/*
  * Closes the open batch if it holds any message: straight to an insert
  * worker when the partition has none in flight, else into the sealed slot.
  * Returns false when both are taken (the caller must wait).
@@ -272,9 +359,12 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 
 	if (!batch || batch->nmessages == 0)
 		return true;
+	if (part->inflight && part->sealed)
+		return false;
+	if (p->eo)
+		eo_close(p, part, batch);
 	if (!part->inflight) {
-		part->inflight = batch;
-		ck_inserter_submit(p->ins, batch);
+		part_submit(p, part, batch);
 	} else if (!part->sealed) {
 		part->sealed = batch;
 	} else {
@@ -285,6 +375,21 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 }
 
 /* ---- messages ------------------------------------------------------------ */
+
+/* Whether the recovery check found offset in the table. */
+static bool offset_present(const struct part *part, int64_t offset)
+{
+	size_t lo = 0, hi = part->npresent;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (part->present[mid] < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < part->npresent && part->present[lo] == offset;
+}
 
 static void log_bad_message(struct ck_pipeline *p, struct route *route,
 			    const rd_kafka_message_t *msg,
@@ -415,13 +520,26 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	int64_t ts;
 	int rc;
 
-	if (part->open && ck_batch_full(part->open, policy) &&
-	    !part_seal(p, part))
+	if (p->eo && !part->eo_ready)
+		return ADD_BLOCKED; /* its record is not read yet */
+	if (part->recovering && msg->offset > part->rec_last) {
+		/* The range's last messages are gone (retention). */
+		if (!part_seal(p, part))
+			return ADD_BLOCKED;
+		eo_end_recovery(part);
+	}
+	if (!part->recovering && part->open &&
+	    ck_batch_full(part->open, policy) && !part_seal(p, part))
 		return ADD_BLOCKED;
 	if (!part->open && !(part->open = batch_get(p, r, part)))
 		return ADD_NOMEM;
 
 	ts = rd_kafka_message_timestamp(msg, &tstype);
+	if (part->recovering && offset_present(part, msg->offset)) {
+		/* Inserted before the crash; the offset check found it. */
+		route->stats.already_inserted++;
+		goto covered;
+	}
 	if (!msg->payload) {
 		/* A tombstone carries no row (also after a Debezium delete). */
 		route->stats.empty_messages++;
@@ -525,7 +643,8 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 covered:
 	route->stats.messages++;
 	ck_batch_cover(part->open, msg->offset, now, ts);
-	if (ck_batch_full(part->open, policy))
+	if (part->recovering ? msg->offset >= part->rec_last
+			     : ck_batch_full(part->open, policy))
 		part_seal(p, part);
 	return ADD_DONE;
 }
@@ -549,6 +668,9 @@ static void part_drain_backlog(struct ck_pipeline *p, size_t r,
 }
 
 static size_t route_index(const struct ck_pipeline *p, const char *topic);
+static struct part *list_part(struct ck_pipeline *p,
+			      const rd_kafka_topic_partition_t *elem,
+			      bool create);
 
 static size_t route_of(struct ck_pipeline *p, const rd_kafka_message_t *msg)
 {
@@ -633,6 +755,9 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 	if (part && part->inflight == batch)
 		part->inflight = NULL;
 	if (batch->status == CK_BATCH_INSERTED) {
+		int64_t last = batch->eo_last > batch->last_offset
+				       ? batch->eo_last
+				       : batch->last_offset;
 		route->stats.rows_inserted += batch->nrows;
 		route->stats.batches++;
 		route->stats.insert_ms += (uint64_t)batch->insert_ms;
@@ -644,11 +769,13 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 			     (int)batch->partition, batch->first_offset,
 			     batch->last_offset, batch->insert_ms);
 		if (current && !part->failed) {
-			part->commit_offset = batch->last_offset + 1;
+			part->commit_offset = last + 1;
 			part->commit_dirty = true;
 		}
 	} else {
-		p->abandoned_rows += batch->nrows;
+		/* A revoked partition's batch is the next owner's to insert. */
+		if (current)
+			p->abandoned_rows += batch->nrows;
 		if (current)
 			part->failed = true;
 		ck_log_warn("abandoned %" PRIu64 " rows for %s from %s[%d] "
@@ -663,11 +790,12 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 	if (!current || !part->assigned || part->failed)
 		return;
 	if (part->sealed && !part->inflight) {
-		part->inflight = part->sealed;
+		struct ck_batch *next = part->sealed;
 		part->sealed = NULL;
-		ck_inserter_submit(p->ins, part->inflight);
+		part_submit(p, part, next);
 	}
-	if (part->open && ck_batch_full(part->open, &route->cfg->batch))
+	if (!part->recovering && part->open &&
+	    ck_batch_full(part->open, &route->cfg->batch))
 		part_seal(p, part);
 	part_drain_backlog(p, batch->route, part);
 }
@@ -678,6 +806,104 @@ static void process_done(struct ck_pipeline *p)
 
 	while ((batch = ck_inserter_take_done(p->ins)))
 		on_batch_done(p, batch);
+}
+
+/*
+ * Adds partition part at offset to a commit list. In exactly-once mode the
+ * commit carries the partition's record (its epoch, and the range batch
+ * stands for if batch is not NULL).
+ */
+static void list_add_commit(const struct ck_pipeline *p,
+			    rd_kafka_topic_partition_list_t *list,
+			    const struct route *route, const struct part *part,
+			    int64_t offset, const struct ck_batch *batch)
+{
+	rd_kafka_topic_partition_t *elem = rd_kafka_topic_partition_list_add(
+		list, route->cfg->topic, part->id);
+	struct ck_eo_record rec = {.found = true, .epoch = part->eo_epoch};
+	char meta[CK_EO_META_MAX];
+	size_t n;
+
+	elem->offset = offset;
+	if (!p->eo)
+		return;
+	if (batch) {
+		rec.pending = true;
+		rec.first = batch->eo_first;
+		rec.last = batch->eo_last;
+	}
+	n = ck_eo_meta_format(meta, &rec);
+	/* rd_kafka_topic_partition_list_destroy() frees it. */
+	elem->metadata = malloc(n);
+	if (elem->metadata) {
+		memcpy(elem->metadata, meta, n);
+		elem->metadata_size = n;
+	}
+}
+
+/*
+ * Exactly-once, step 2 of docs/delivery.md: records the range of every
+ * in-flight batch that waits for it, in one synchronous commit (offset
+ * eo_first, the range in the metadata), and hands each recorded batch to
+ * the inserters. A partition whose commit failed keeps its batch and is
+ * tried again after EO_RETRY_MS: nothing is inserted unrecorded.
+ */
+static void eo_record(struct ck_pipeline *p)
+{
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_resp_err_t code;
+	int64_t now = ck_clock_mono_ms();
+	bool left = false;
+
+	if (!p->eo_unrecorded || now < p->eo_record_retry_ms)
+		return;
+	list = rd_kafka_topic_partition_list_new(8);
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (part && part->assigned && part->inflight &&
+			    !part->inflight->recorded)
+				list_add_commit(p, list, route, part,
+						part->inflight->eo_first,
+						part->inflight);
+		}
+	}
+	p->eo_unrecorded = false;
+	if (list->cnt == 0) {
+		rd_kafka_topic_partition_list_destroy(list);
+		return;
+	}
+	code = rd_kafka_commit(p->rk, list, 0);
+	for (int i = 0; i < list->cnt; i++) {
+		const rd_kafka_topic_partition_t *elem = &list->elems[i];
+		rd_kafka_resp_err_t e = code ? code : elem->err;
+		struct part *part = list_part(p, elem, false);
+		struct ck_batch *batch;
+
+		if (!part || !part->inflight || part->inflight->recorded)
+			continue;
+		batch = part->inflight;
+		if (e) {
+			ck_log_warn("kafka: cannot record pending range "
+				    "%" PRId64 "..%" PRId64 " of %s[%d]: %s; "
+				    "not inserting it until it is recorded",
+				    batch->eo_first, batch->eo_last,
+				    elem->topic, (int)elem->partition,
+				    rd_kafka_err2str(e));
+			left = true;
+			continue;
+		}
+		CK_FAILPOINT("eo.recorded");
+		batch->recorded = true;
+		part->commit_dirty = false; /* the record committed eo_first */
+		ck_inserter_submit(p->ins, batch);
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	if (left) {
+		p->eo_unrecorded = true;
+		p->eo_record_retry_ms = now + EO_RETRY_MS;
+	}
 }
 
 /*
@@ -697,10 +923,8 @@ static void commit_dirty(struct ck_pipeline *p, bool sync)
 				continue;
 			if (!list)
 				list = rd_kafka_topic_partition_list_new(16);
-			rd_kafka_topic_partition_list_add(list,
-							  route->cfg->topic,
-							  part->id)
-				->offset = part->commit_offset;
+			list_add_commit(p, list, route, part,
+					part->commit_offset, NULL);
 			part->commit_dirty = false;
 		}
 	}
@@ -754,6 +978,10 @@ static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 		part->epoch = ++p->next_epoch;
 		part->commit_offset = -1;
 		part->commit_dirty = false;
+		/* Exactly-once: read the record before the first message. */
+		part->eo_ready = !p->eo;
+		part->eo_retry_ms = 0;
+		eo_end_recovery(part);
 	}
 	ck_log_info("kafka: assigned %d partition(s)", parts->cnt);
 }
@@ -787,12 +1015,19 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		batch_put(p, part->open);
 		batch_put(p, part->sealed);
 		part->open = part->sealed = NULL;
+		if (part->inflight && !part->inflight->recorded) {
+			/* Never sent: the next owner forms it again. */
+			batch_put(p, part->inflight);
+			part->inflight = NULL;
+		}
+		eo_end_recovery(part);
 		backlog_clear(part);
 		if (lost)
 			part->commit_dirty = false;
 	}
 	/* Let in-flight inserts of the revoked partitions finish, bounded. */
 	while (!lost && list_inflight(p, parts)) {
+		CK_FAILPOINT("revoke.inflight");
 		if (ck_clock_mono_ms() >= deadline) {
 			ck_log_warn("kafka: revoke did not wait longer than "
 				    "%" PRId64 " ms for inserts; their offsets "
@@ -812,11 +1047,231 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		part->assigned = false;
 		part->paused = false;
 		part->commit_dirty = false;
-		part->inflight = NULL; /* a late acknowledgement commits nothing */
+		/*
+		 * An insert still in flight stops retrying, and a late
+		 * acknowledgement commits nothing.
+		 */
+		if (part->inflight)
+			atomic_store(&part->inflight->cancelled, true);
+		part->inflight = NULL;
 		part->epoch = ++p->next_epoch;
 	}
 	ck_log_info("kafka: %s %d partition(s)", lost ? "lost" : "revoked",
 		    parts->cnt);
+}
+
+/* ---- exactly-once recovery ------------------------------------------------ */
+
+static uint64_t random_epoch(void)
+{
+	uint64_t v = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(&v, sizeof(v), 1, f) != 1)
+			v = 0;
+		fclose(f);
+	}
+	if (!v) /* no /dev/urandom: the clock still makes a new value */
+		v = (uint64_t)ck_clock_wall_ms() * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)ck_clock_mono_ms();
+	return v;
+}
+
+/* Runs a one-value query (count() ...); -1 on failure. */
+static int64_t query_count(struct ck_pipeline *p, const char *sql,
+			   struct ck_err *err)
+{
+	struct ck_buf out;
+	int64_t n = -1;
+
+	ck_buf_init(&out, 64);
+	if (ck_ch_query(p->ch, sql, &out, err) == CK_OK &&
+	    ck_buf_put_u8(&out, '\0', err) == CK_OK)
+		n = strtoll((const char *)out.data, NULL, 10);
+	ck_buf_free(&out);
+	return n;
+}
+
+/*
+ * The offsets of [first, last] of the partition already in the table
+ * (docs/delivery.md, the offset-column check), sorted, into
+ * part->present. Waits (CK_ERR_CLICKHOUSE, retriable) while an insert of
+ * the range is still running on the server: an old owner's request that
+ * was already sent must land before the check, not after it.
+ */
+static int eo_read_present(struct ck_pipeline *p, struct route *route,
+			   struct part *part, struct ck_err *err)
+{
+	struct ck_buf sql, out;
+	char qid[512];
+	size_t n = 0, cap;
+	int64_t running;
+	int rc;
+
+	ck_buf_init(&sql, 1u << 16);
+	ck_buf_init(&out, 32u << 20);
+	ck_batch_query_id(qid, sizeof(qid), route->table_name, part->id,
+			  part->rec_first, part->rec_last);
+	rc = ck_buf_printf(&sql, err, "SELECT count() FROM system.processes "
+				      "WHERE query_id = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, qid, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', err);
+	if (rc)
+		goto out;
+	running = query_count(p, (const char *)sql.data, err);
+	if (running != 0) {
+		if (running > 0)
+			rc = ck_err_set(err, CK_ERR_CLICKHOUSE,
+					"an insert of this range (query_id "
+					"%s) is still running on the server; "
+					"waiting for it",
+					qid);
+		else
+			rc = err->code ? err->code : CK_ERR_CLICKHOUSE;
+		goto out;
+	}
+	ck_buf_reset(&sql);
+	rc = ck_buf_printf(&sql, err, "SELECT DISTINCT ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->col_offset, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " AS o");
+	if (!rc)
+		rc = put_table_sql(&sql, " FROM ", p, route, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " WHERE ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->col_topic, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " = ");
+	if (!rc)
+		rc = ck_ch_quote_string(&sql, route->cfg->topic, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " AND ");
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->col_partition, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err, " = %d AND ", (int)part->id);
+	if (!rc)
+		rc = ck_ch_quote_ident(&sql, route->col_offset, err);
+	if (!rc)
+		rc = ck_buf_printf(&sql, err,
+				   " BETWEEN %" PRId64 " AND %" PRId64
+				   " ORDER BY o FORMAT TabSeparated",
+				   part->rec_first, part->rec_last);
+	if (!rc)
+		rc = ck_buf_put_u8(&sql, '\0', err);
+	if (!rc)
+		rc = ck_ch_query(p->ch, (const char *)sql.data, &out, err);
+	if (!rc)
+		rc = ck_buf_put_u8(&out, '\0', err);
+	if (rc)
+		goto out;
+	cap = 0;
+	for (const char *c = (const char *)out.data; *c; c++)
+		cap += *c == '\n';
+	free(part->present);
+	part->present = cap ? malloc(cap * sizeof(*part->present)) : NULL;
+	if (cap && !part->present) {
+		rc = ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (char *c = (char *)out.data; *c && n < cap;) {
+		char *end;
+		part->present[n++] = strtoll(c, &end, 10);
+		c = end + (*end == '\n');
+	}
+	part->npresent = n;
+out:
+	ck_buf_free(&sql);
+	ck_buf_free(&out);
+	return rc;
+}
+
+/*
+ * Exactly-once, step 6 of docs/delivery.md, for a newly assigned
+ * partition: reads its committed record; if a range is pending, the next
+ * batch rebuilds exactly that range (after the offset check, where the
+ * route has offset columns). On any failure the partition keeps waiting
+ * (its messages are held, the partition paused) and this runs again.
+ */
+static void eo_prepare(struct ck_pipeline *p, size_t r, struct part *part,
+		       int64_t now)
+{
+	struct route *route = &p->routes[r];
+	rd_kafka_topic_partition_list_t *list =
+		rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_t *elem;
+	struct ck_eo_record rec;
+	struct ck_err err;
+	rd_kafka_resp_err_t code;
+
+	ck_err_clear(&err);
+	part->eo_retry_ms = now + EO_RETRY_MS;
+	elem = rd_kafka_topic_partition_list_add(list, route->cfg->topic,
+						 part->id);
+	code = rd_kafka_committed(p->rk, list, EO_COMMIT_TIMEOUT_MS);
+	if (code || elem->err) {
+		ck_log_warn("kafka: cannot read the committed offset of "
+			    "%s[%d]: %s; trying again",
+			    route->cfg->topic, (int)part->id,
+			    rd_kafka_err2str(code ? code : elem->err));
+		goto out;
+	}
+	if (ck_eo_meta_parse(elem->metadata, elem->metadata_size, &rec,
+			     &err) != CK_OK) {
+		ck_log_warn("%s[%d]: ignoring the commit's metadata (%s): no "
+			    "pending range is known",
+			    route->cfg->topic, (int)part->id, err.msg);
+		memset(&rec, 0, sizeof(rec));
+	}
+	if (!rec.found) {
+		/* New group, new or recreated topic, or at-least-once. */
+		rec.epoch = random_epoch();
+		rec.pending = false;
+		ck_log_info("%s[%d]: no exactly-once record in the commit: "
+			    "new epoch %016" PRIx64,
+			    route->cfg->topic, (int)part->id, rec.epoch);
+	}
+	part->eo_epoch = rec.epoch;
+	if (rec.pending && elem->offset != rec.first) {
+		ck_log_warn("%s[%d]: the committed offset %" PRId64 " is not "
+			    "the start of the recorded range %" PRId64
+			    "..%" PRId64 " (was the group's offset reset?); "
+			    "the range is not replayed",
+			    route->cfg->topic, (int)part->id, elem->offset,
+			    rec.first, rec.last);
+		rec.pending = false;
+	}
+	if (rec.pending) {
+		part->recovering = true;
+		part->rec_first = rec.first;
+		part->rec_last = rec.last;
+		if (route->eo.check_offsets &&
+		    eo_read_present(p, route, part, &err) != CK_OK) {
+			ck_log_warn("%s[%d]: cannot check which offsets of "
+				    "the recorded range %" PRId64 "..%" PRId64
+				    " are in %s yet: %s; trying again",
+				    route->cfg->topic, (int)part->id,
+				    rec.first, rec.last, route->table_name,
+				    err.msg);
+			eo_end_recovery(part);
+			goto out;
+		}
+		ck_log_info("%s[%d]: recovering: re-inserting the recorded "
+			    "range %" PRId64 "..%" PRId64 "%s%zu of its "
+			    "offsets already in %s%s",
+			    route->cfg->topic, (int)part->id, rec.first,
+			    rec.last, route->eo.check_offsets ? " (" : "",
+			    part->npresent, route->table_name,
+			    route->eo.check_offsets ? ")" : "");
+	}
+	part->eo_ready = true;
+out:
+	rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* ---- timers and stats ------------------------------------------------------ */
@@ -831,7 +1286,15 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 		for (size_t i = 0; i < route->nparts; i++) {
 			struct part *part = route->parts[i];
 			int64_t left;
-			if (!part || !part->assigned || !part->open)
+			if (!part || !part->assigned)
+				continue;
+			if (p->eo && !part->eo_ready &&
+			    now >= part->eo_retry_ms) {
+				eo_prepare(p, r, part, now);
+				if (part->eo_ready && !p->stopping)
+					part_drain_backlog(p, r, part);
+			}
+			if (!part->open)
 				continue;
 			/* Held messages wait for nothing in flight (a
 			 * TRUNCATE to retry): feed them again. */
@@ -840,6 +1303,8 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 				part_drain_backlog(p, r, part);
 			if (!part->open)
 				continue;
+			if (part->recovering)
+				continue; /* closes at its recorded end */
 			if (ck_batch_due(part->open, &route->cfg->batch, now) &&
 			    part_seal(p, part))
 				continue;
@@ -1081,6 +1546,11 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 				? "&insert_deduplicate=0"
 				  "&input_format_binary_read_json_as_string=1"
 				: "&insert_deduplicate=0";
+	if (route->eo_params)
+		route->params = route->eo_params +
+				(ck_schema_has_json(route->schema)
+					 ? 0
+					 : strlen(JSON_AS_STRING));
 
 	nskipped = ck_schema_skipped_defaults(route->schema, &skipped);
 	for (size_t i = 0; i < nskipped; i++)
@@ -1090,6 +1560,88 @@ static int route_prepare(struct ck_pipeline *p, struct route *route,
 			    "ignored",
 			    route->table_name, skipped[i], p->server.version,
 			    skipped[i]);
+	return CK_OK;
+}
+
+/* The column the config fills with meta field f, or NULL. */
+static const char *cfg_meta_column(const struct ck_config_route *cfg,
+				   enum ck_meta_field f)
+{
+	for (size_t i = 0; i < cfg->ncolumns; i++)
+		if (cfg->columns[i].meta == f)
+			return cfg->columns[i].name;
+	return NULL;
+}
+
+/*
+ * Exactly-once: decides how the route's inserts are deduplicated, or
+ * refuses the route (CK_ERR_CONFIG, exit 2) where exactly-once cannot be
+ * kept (docs/delivery.md, "Guarantee per server and table kind"). Sets
+ * the insert settings: insert_deduplicate=1, and with a token async
+ * inserts off (the token goes on per batch, inserter.c).
+ */
+static int route_eo_init(struct ck_pipeline *p, struct route *route,
+			 struct ck_err *err)
+{
+	struct ck_ch_engine engine;
+	struct ck_eo_target t;
+	struct ck_err note;
+	enum ck_eo_verdict verdict;
+	char params[256];
+	int rc;
+
+	route->col_topic = cfg_meta_column(route->cfg, CK_META_TOPIC);
+	route->col_partition = cfg_meta_column(route->cfg, CK_META_PARTITION);
+	route->col_offset = cfg_meta_column(route->cfg, CK_META_OFFSET);
+	memset(&engine, 0, sizeof(engine));
+	if (route->pending_create) {
+		/* What route_create_table will create (map/ddl.c). */
+		snprintf(engine.name, sizeof(engine.name), "%s",
+			 route->cfg->mode == CK_MODE_UPSERT
+				 ? "ReplacingMergeTree"
+				 : "MergeTree");
+		engine.dedup_window = -1;
+	} else {
+		rc = ck_ch_table_engine(p->ch, p->config->clickhouse.database,
+					route->cfg->table, &engine, err);
+		if (rc)
+			return rc;
+	}
+	t = (struct ck_eo_target){
+		.topic = route->cfg->topic,
+		.table = route->table_name,
+		.version = p->server.version,
+		.token = p->server.dedup_token,
+		.engine = engine.name,
+		.window = engine.dedup_window >= 0 ? engine.dedup_window
+						   : p->server.dedup_window,
+		.offset_columns = route->col_topic && route->col_partition &&
+				  route->col_offset,
+	};
+	verdict = ck_eo_decide(&t, &route->eo, &note);
+	if (verdict == CK_EO_REFUSE)
+		return ck_err_set(err, CK_ERR_CONFIG, "delivery: exactly-once: %s",
+				  note.msg);
+	if (verdict == CK_EO_WARN)
+		ck_log_warn("delivery: exactly-once: %s", note.msg);
+	ck_log_info("delivery: exactly-once for %s -> %s: %s%s%s",
+		    route->cfg->topic, route->table_name,
+		    route->eo.send_token ? "insert_deduplication_token" : "",
+		    route->eo.send_token && route->eo.check_offsets ? " and "
+								    : "",
+		    route->eo.check_offsets ? "the offset check on recovery"
+					    : "");
+	snprintf(params, sizeof(params), "%s&insert_deduplicate=1%s",
+		 JSON_AS_STRING,
+		 route->eo.send_token ? "&async_insert=0" : "");
+	route->eo_params = strdup(params);
+	if (!route->eo_params)
+		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
+	if (route->schema)
+		route->params = route->eo_params +
+				(ck_schema_has_json(route->schema)
+					 ? 0
+					 : strlen(JSON_AS_STRING));
 	return CK_OK;
 }
 
@@ -1127,12 +1679,14 @@ static int route_init(struct ck_pipeline *p, size_t r, struct ck_err *err)
 				    "from the schema in the first change "
 				    "event of %s (docs/cdc.md)",
 				    route->table_name, route->cfg->topic);
-			return CK_OK;
+			return p->eo ? route_eo_init(p, route, err) : CK_OK;
 		}
 		if (rc)
 			return rc;
 	}
 	rc = route_prepare(p, route, err);
+	if (!rc && p->eo)
+		rc = route_eo_init(p, route, err);
 	if (!rc)
 		route_publish(p, r);
 	return rc;
@@ -1657,6 +2211,7 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 	if (!p)
 		return ck_err_set(err, CK_ERR_NOMEM, "out of memory");
 	p->config = config;
+	p->eo = config->delivery == CK_DELIVERY_EXACTLY_ONCE;
 	ck_ch_opts_from_config(&p->ch_opts, config);
 	p->ch = ck_ch_client_new(&p->ch_opts, err);
 	if (!p->ch) {
@@ -1758,7 +2313,8 @@ static bool has_pending_batches(struct ck_pipeline *p)
 		for (size_t i = 0; i < route->nparts; i++) {
 			struct part *part = route->parts[i];
 			if (part && part->assigned &&
-			    ((part->open && part->open->nmessages) ||
+			    ((part->open && part->open->nmessages &&
+			      !part->recovering) ||
 			     part->sealed || part->inflight))
 				return true;
 		}
@@ -1791,10 +2347,13 @@ static void shutdown_flush(struct ck_pipeline *p)
 			struct route *route = &p->routes[r];
 			for (size_t i = 0; i < route->nparts; i++) {
 				struct part *part = route->parts[i];
-				if (part && part->assigned && !part->failed)
+				/* A recovery closes at its recorded end only. */
+				if (part && part->assigned && !part->failed &&
+				    !part->recovering)
 					part_seal(p, part);
 			}
 		}
+		eo_record(p);
 		/* Keeps group membership alive; no new messages are taken. */
 		msg = rd_kafka_consumer_poll(p->rk, 0);
 		if (msg)
@@ -1818,9 +2377,24 @@ static void shutdown_flush(struct ck_pipeline *p)
 		for (size_t i = 0; i < route->nparts; i++) {
 			struct part *part = route->parts[i];
 			if (part && part->open && part->open->nmessages) {
-				p->abandoned_rows += part->open->nrows;
+				if (part->recovering)
+					ck_log_info("%s[%d]: stopping before "
+						    "the recorded range was "
+						    "read; it is replayed on "
+						    "the next start",
+						    route->cfg->topic,
+						    (int)part->id);
+				else
+					p->abandoned_rows += part->open->nrows;
 				batch_put(p, part->open);
 				part->open = NULL;
+			}
+			if (part && part->inflight &&
+			    !part->inflight->recorded) {
+				/* Its range could not be recorded. */
+				p->abandoned_rows += part->inflight->nrows;
+				batch_put(p, part->inflight);
+				part->inflight = NULL;
 			}
 		}
 	}
@@ -1860,6 +2434,7 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 		process_done(p);
 		now = ck_clock_mono_ms();
 		timeout = seal_due(p, now);
+		eo_record(p);
 		if (p->failed) {
 			/* A held message failed fatally while draining. */
 			*err = p->fatal_err;
@@ -1921,6 +2496,9 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 				continue;
 			backlog_clear(part);
 			free(part->backlog);
+			free(part->present);
+			if (part->inflight && !part->inflight->recorded)
+				ck_batch_destroy(part->inflight);
 			ck_batch_destroy(part->open);
 			ck_batch_destroy(part->sealed);
 			free(part);
@@ -1937,6 +2515,7 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 			free(route->refused[i]);
 		free(route->refused);
 		free(route->sql);
+		free(route->eo_params);
 		free(route->table_name);
 	}
 	while (p->spare) {

@@ -237,14 +237,15 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 class Chute:
-    def __init__(self, binary: Path, config: Path, log_path: Path, name: str):
+    def __init__(self, binary: Path, config: Path, log_path: Path, name: str, env: dict | None = None):
         self.name = name
         self.config = config
         self.log_path = log_path
         self._logf = open(log_path, "wb")
         self.started = time.monotonic()
         self.proc = subprocess.Popen([str(binary), "run", "-c", str(config)], stdin=subprocess.DEVNULL,
-                                     stdout=self._logf, stderr=self._logf)
+                                     stdout=self._logf, stderr=self._logf,
+                                     env={**os.environ, **env} if env else None)
         self.exited_at: float | None = None
 
     @property
@@ -564,11 +565,13 @@ class Ctx:
         path.write_text(text)
         return path
 
-    def start_chute(self, config: Path | None = None, name: str | None = None) -> Chute:
+    def start_chute(self, config: Path | None = None, name: str | None = None,
+                    binary: Path | None = None, env: dict | None = None) -> Chute:
+        """Starts chute; binary and env (added to ours) for failpoint builds."""
         config = config or self.config()
         name = name or f"chute#{len(self.chutes) + 1}"
         log = self.tmp / f"{name.replace('#', '-')}.log"
-        c = Chute(self.binary, config, log, name)
+        c = Chute(binary or self.binary, config, log, name, env=env)
         self.chutes.append(c)
         return c
 
