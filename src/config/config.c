@@ -477,6 +477,10 @@ static const char *const owned_dlq_properties[][2] = {
 	{"request.required.acks", "every DLQ record waits for all in-sync "
 				  "replicas"},
 	{"transactional.id", "the DLQ producer does not use transactions"},
+	{"partitioner", "chute picks the DLQ partition from the source "
+			"partition"},
+	{"sticky.partitioning.linger.ms", "chute picks the DLQ partition from "
+					  "the source partition"},
 	{NULL, NULL},
 };
 
