@@ -57,8 +57,8 @@ if [ "$QUICK" = 0 ]; then
     say "short fuzz runs (libFuzzer, ASan + UBSan): every parser of untrusted input"
     CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCHUTE_FUZZ=ON -DCHUTE_TESTS=OFF >/dev/null
-    cmake --build build-fuzz -j "$JOBS" --target fuzz_json fuzz_row fuzz_type fuzz_config fuzz_debezium fuzz_ddl fuzz_eo
-    for f in json row type config debezium ddl eo; do
+    cmake --build build-fuzz -j "$JOBS" --target fuzz_json fuzz_row fuzz_type fuzz_config fuzz_debezium fuzz_ddl fuzz_eo fuzz_dlq
+    for f in json row type config debezium ddl eo dlq; do
         work="$(mktemp -d)"
         if ! build-fuzz/fuzz_$f -max_total_time="${CHUTE_FUZZ_SECONDS:-20}" \
             -max_len=4096 "$work" "fuzz/corpus/$f" >"$work.log" 2>&1; then

@@ -4,6 +4,9 @@
  *   chute run   -c FILE   consume and insert until SIGTERM/SIGINT
  *   chute check -c FILE   validate the config, reach both servers, print the
  *                         plan, exit
+ *   chute dlq replay -c FILE [filters]
+ *                         send dead-lettered records back to their source
+ *                         topics (cli/dlq_replay.c)
  *   chute version
  *
  * Exit codes: 0 success; 1 runtime failure (a server unreachable at
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/dlq_replay.h"
 #include "clickhouse/client.h"
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -60,11 +64,19 @@ static void usage(FILE *out)
 		"into ClickHouse\n"
 		"       chute check -c FILE   validate the config and both "
 		"connections, then exit\n"
+		"       chute dlq replay -c FILE [--dlq-topic T] "
+		"[--source-topic T] [--partition N]\n"
+		"                 [--from-offset A] [--to-offset B] "
+		"[--stage S] [--error-class C]\n"
+		"                 [--timeout DURATION] [--dry-run]\n"
+		"                             send dead-lettered records back "
+		"to their source topics\n"
 		"       chute version\n"
 		"\n"
 		"Exit codes: 0 ok, 1 runtime error, 2 bad command line or "
 		"config.\n"
-		"See docs/configuration.md for the config reference.\n");
+		"See docs/configuration.md for the config reference, "
+		"docs/dlq.md for the DLQ.\n");
 }
 
 static int exit_code_for(const struct ck_err *err)
@@ -98,6 +110,15 @@ int main(int argc, char **argv)
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	if (strcmp(cmd, "dlq") == 0) {
+		if (argc < 3 || strcmp(argv[2], "replay") != 0) {
+			fprintf(stderr, "chute: unknown dlq command \"%s\" "
+				"(expected: chute dlq replay)\n",
+				argc < 3 ? "" : argv[2]);
+			return 2;
+		}
+		return ck_cli_dlq_replay(argc - 2, argv + 2);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
 		fprintf(stderr, "chute: unknown command \"%s\"\n", cmd);

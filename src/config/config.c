@@ -29,6 +29,8 @@ struct walk {
 	yaml_document_t *doc;
 	const char *name;
 	struct ck_err *err;
+	/* dlq.topic's node: errors in a route's inherited DLQ topic point here. */
+	yaml_node_t *dlq_topic;
 };
 
 static int walk_error(struct walk *w, const yaml_node_t *node,
@@ -474,18 +476,41 @@ static const char *const owned_properties[][2] = {
 	{"metadata.broker.list", "use kafka.bootstrap_servers"},
 	{"auto.offset.reset", "use kafka.auto_offset_reset"},
 	{"enable.partition.eof", "chute does not use partition EOF events"},
+	{NULL, NULL},
 };
 
-static int walk_kafka_properties(struct walk *w, yaml_node_t *map,
-				 struct ck_config *config)
+/* The same for the DLQ producer (dlq/dlq.h explains each one). */
+static const char *const owned_dlq_properties[][2] = {
+	{"bootstrap.servers", "use kafka.bootstrap_servers"},
+	{"metadata.broker.list", "use kafka.bootstrap_servers"},
+	{"enable.idempotence", "the DLQ producer is always idempotent"},
+	{"acks", "every DLQ record waits for all in-sync replicas"},
+	{"request.required.acks", "every DLQ record waits for all in-sync "
+				  "replicas"},
+	{"transactional.id", "the DLQ producer does not use transactions"},
+	{"partitioner", "chute picks the DLQ partition from the source "
+			"partition"},
+	{"sticky.partitioning.linger.ms", "chute picks the DLQ partition from "
+					  "the source partition"},
+	{NULL, NULL},
+};
+
+/*
+ * A mapping of librdkafka properties at section (kafka.properties,
+ * dlq.properties): each value is expanded, refused if owned lists it, and
+ * checked with rd_kafka_conf_set so a typo fails at load time.
+ */
+static int walk_properties(struct walk *w, yaml_node_t *map,
+			   const char *section, const char *const (*owned)[2],
+			   struct ck_config_kv **out, size_t *nout)
 {
 	size_t n = (size_t)(map->data.mapping.pairs.top -
 			    map->data.mapping.pairs.start);
 	rd_kafka_conf_t *probe = rd_kafka_conf_new();
 	int rc = CK_OK;
 
-	config->kafka.properties = calloc(n ? n : 1, sizeof(struct ck_config_kv));
-	if (!config->kafka.properties || !probe) {
+	*out = calloc(n ? n : 1, sizeof(struct ck_config_kv));
+	if (!*out || !probe) {
 		rc = ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -493,26 +518,23 @@ static int walk_kafka_properties(struct walk *w, yaml_node_t *map,
 	     pair < map->data.mapping.pairs.top; pair++) {
 		yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
 		yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
-		struct ck_config_kv *kv =
-			&config->kafka.properties[config->kafka.nproperties];
+		struct ck_config_kv *kv = &(*out)[*nout];
 		char path[256], errstr[256];
 		const char *key;
 
 		if (!k || k->type != YAML_SCALAR_NODE) {
-			rc = walk_error(w, k, "kafka.properties",
+			rc = walk_error(w, k, section,
 					"keys must be plain strings");
 			goto out;
 		}
 		key = (const char *)k->data.scalar.value;
-		join_path(path, sizeof(path), "kafka.properties", key);
-		for (size_t i = 0; i < sizeof(owned_properties) /
-					       sizeof(owned_properties[0]);
-		     i++) {
-			if (strcmp(key, owned_properties[i][0]) == 0) {
+		join_path(path, sizeof(path), section, key);
+		for (size_t i = 0; owned[i][0]; i++) {
+			if (strcmp(key, owned[i][0]) == 0) {
 				rc = walk_error(w, k, path,
 						"chute sets this property "
 						"itself (%s)",
-						owned_properties[i][1]);
+						owned[i][1]);
 				goto out;
 			}
 		}
@@ -526,7 +548,7 @@ static int walk_kafka_properties(struct walk *w, yaml_node_t *map,
 			rc = ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		config->kafka.nproperties++;
+		(*nout)++;
 		rc = expand_env(w, v, path,
 				(const char *)v->data.scalar.value,
 				&kv->value);
@@ -582,7 +604,9 @@ static int walk_kafka(struct walk *w, yaml_node_t *map,
 			       parse_positive_duration_cb,
 			       &config->kafka.startup_timeout_ms);
 	if (!rc && (props = get_mapping(w, map, "kafka", "properties", &rc)))
-		rc = walk_kafka_properties(w, props, config);
+		rc = walk_properties(w, props, "kafka.properties",
+				     owned_properties, &config->kafka.properties,
+				     &config->kafka.nproperties);
 	return rc;
 }
 
@@ -933,13 +957,190 @@ static bool parse_truncate_cb(const char *text, void *out)
 	return true;
 }
 
+/* Kafka's limit on topic names. */
+#define TOPIC_NAME_MAX 249
+
+/* Kafka's rule for topic names: [A-Za-z0-9._-]{1,249}, not "." or "..". */
+static bool topic_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > TOPIC_NAME_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
+}
+
+/*
+ * Replaces each {topic} in tmpl with source into *out (malloc'd).
+ * CK_ERR_PARSE if tmpl holds any other brace, CK_ERR_NOMEM.
+ */
+static int dlq_topic_expand(const char *tmpl, const char *source, char **out)
+{
+	static const char placeholder[] = "{topic}";
+	struct ck_buf buf;
+	const char *p = tmpl;
+	int rc = CK_OK;
+
+	ck_buf_init(&buf, CONFIG_MAX_BYTES);
+	while (*p && !rc) {
+		if (strncmp(p, placeholder, sizeof(placeholder) - 1) == 0) {
+			rc = ck_buf_append(&buf, source, strlen(source), NULL);
+			p += sizeof(placeholder) - 1;
+		} else if (*p == '{' || *p == '}') {
+			rc = CK_ERR_PARSE;
+		} else {
+			rc = ck_buf_put_u8(&buf, (uint8_t)*p++, NULL);
+		}
+	}
+	if (!rc)
+		rc = ck_buf_put_u8(&buf, '\0', NULL);
+	if (rc) {
+		ck_buf_free(&buf);
+		return rc == CK_ERR_PARSE ? rc : CK_ERR_NOMEM;
+	}
+	*out = (char *)buf.data;
+	return CK_OK;
+}
+
+#define DLQ_TOPIC_EXPECTED                                                   \
+	"a topic name such as \"{topic}.dlq\" ({topic} is the source "       \
+	"topic; letters, digits, '.', '_' and '-')"
+
+/* A DLQ topic template is valid if it names a legal topic for topic "t". */
+static int check_dlq_template(struct walk *w, yaml_node_t *node,
+			      const char *path, const char *tmpl,
+			      const char *alternative)
+{
+	char *probe = NULL;
+	int rc = dlq_topic_expand(tmpl, "t", &probe);
+
+	if (rc == CK_ERR_NOMEM)
+		return ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+	if (rc || !topic_name_ok(probe))
+		rc = walk_error(w, node, path, "expected %s%s, got \"%s\"",
+				DLQ_TOPIC_EXPECTED, alternative, tmpl);
+	free(probe);
+	return rc;
+}
+
+static bool parse_ratio_cb(const char *text, void *out)
+{
+	char *end;
+	double v;
+
+	/* Digits and a point only: no sign, exponent, hex, inf or nan. */
+	if (!text[0] || strspn(text, "0123456789.") != strlen(text))
+		return false;
+	errno = 0;
+	v = strtod(text, &end);
+	if (*end || errno || !(v > 0 && v <= 1))
+		return false;
+	*(double *)out = v;
+	return true;
+}
+
+static bool parse_run_cb(const char *text, void *out)
+{
+	uint64_t v;
+	if (!ck_config_parse_size(text, &v) || strpbrk(text, "BKMGi ") ||
+	    v > 100000000)
+		return false;
+	*(uint64_t *)out = v;
+	return true;
+}
+
+/* dlq: {topic, properties, max_bad_ratio, window, max_bad_run} */
+static int walk_dlq(struct walk *w, yaml_node_t *map, struct ck_config *config)
+{
+	static const char *const keys[] = {"topic",	    "properties",
+					   "max_bad_ratio", "window",
+					   "max_bad_run",   NULL};
+	yaml_node_t *props;
+	int rc = map_check_keys(w, map, "dlq", keys);
+
+	if (!rc)
+		rc = get_string(w, map, "dlq", "topic", false,
+				DLQ_TOPIC_EXPECTED, &config->dlq.topic);
+	if (!rc && config->dlq.topic) {
+		w->dlq_topic = map_get(w, map, "topic");
+		rc = check_dlq_template(w, w->dlq_topic, "dlq.topic",
+					config->dlq.topic, "");
+	}
+	if (!rc && (props = get_mapping(w, map, "dlq", "properties", &rc)))
+		rc = walk_properties(w, props, "dlq.properties",
+				     owned_dlq_properties,
+				     &config->dlq.properties,
+				     &config->dlq.nproperties);
+	if (!rc)
+		rc = get_value(w, map, "dlq", "max_bad_ratio",
+			       "a fraction greater than 0 and at most 1, such "
+			       "as 0.5",
+			       parse_ratio_cb, &config->dlq.max_bad_ratio);
+	if (!rc)
+		rc = get_value(w, map, "dlq", "window",
+			       "a record count between 1 and 100000000",
+			       parse_rows_cb, &config->dlq.window);
+	if (!rc)
+		rc = get_value(w, map, "dlq", "max_bad_run",
+			       "a record count between 0 (off) and 100000000",
+			       parse_run_cb, &config->dlq.max_bad_run);
+	return rc;
+}
+
+/*
+ * topics[i].dlq_topic: a template like dlq.topic, or a plain false for
+ * no DLQ on this route; absent inherits dlq.topic. The result, {topic}
+ * replaced, goes to route->dlq_topic.
+ */
+static int walk_route_dlq(struct walk *w, yaml_node_t *map, const char *path,
+			  struct ck_config_route *route,
+			  const struct ck_config *config)
+{
+	yaml_node_t *node = map_get(w, map, "dlq_topic");
+	const char *tmpl = config->dlq.topic;
+	yaml_node_t *at = w->dlq_topic;
+	char *own = NULL;
+	char sub[256];
+	const char *where = "dlq.topic";
+	int rc;
+
+	join_path(sub, sizeof(sub), path, "dlq_topic");
+	if (node && node->type == YAML_SCALAR_NODE &&
+	    node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strcmp((const char *)node->data.scalar.value, "false") == 0)
+		return CK_OK;
+	rc = get_string(w, map, path, "dlq_topic", false,
+			DLQ_TOPIC_EXPECTED ", or false for no DLQ", &own);
+	if (!rc && own) {
+		rc = check_dlq_template(w, node, sub, own,
+					", or false for no DLQ");
+		tmpl = own;
+		at = node;
+		where = sub;
+	}
+	if (!rc && tmpl) {
+		rc = dlq_topic_expand(tmpl, route->topic, &route->dlq_topic);
+		if (rc)
+			rc = ck_err_set(w->err, CK_ERR_NOMEM, "out of memory");
+		else if (!topic_name_ok(route->dlq_topic))
+			rc = walk_error(w, at, where,
+					"the DLQ topic of topic \"%s\" would "
+					"be longer than %d characters",
+					route->topic, TOPIC_NAME_MAX);
+	}
+	free(own);
+	return rc;
+}
+
 static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 		      struct ck_config_route *route,
 		      const struct ck_config *config)
 {
-	static const char *const keys[] = {"topic",   "table",	"format",
-					   "mode",    "truncate", "evolve",
-					   "batch",   "columns",	NULL};
+	static const char *const keys[] = {
+		"topic", "table",   "format",  "mode",	    "truncate",
+		"evolve", "batch", "columns", "dlq_topic", NULL};
 	char *format = NULL;
 	char sub[256];
 	yaml_node_t *batch, *columns, *mode;
@@ -992,6 +1193,8 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 	join_path(sub, sizeof(sub), path, "columns");
 	if (!rc && (columns = get_mapping(w, map, path, "columns", &rc)))
 		rc = walk_columns(w, columns, sub, route);
+	if (!rc)
+		rc = walk_route_dlq(w, map, path, route, config);
 	free(format);
 	return rc;
 }
@@ -1042,6 +1245,27 @@ static int walk_routes(struct walk *w, yaml_node_t *root,
 					config->routes[i].topic, j);
 		}
 	}
+	/* A DLQ that is also a source would feed bad records back in. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; config->routes[i].dlq_topic && j < n; j++) {
+			char path[64];
+
+			if (strcmp(config->routes[i].dlq_topic,
+				   config->routes[j].topic) != 0)
+				continue;
+			snprintf(path, sizeof(path), "topics[%zu]", i);
+			return walk_error(
+				w,
+				yaml_document_get_node(
+					w->doc,
+					list->data.sequence.items.start[i]),
+				path,
+				"its DLQ topic \"%s\" is routed by "
+				"topics[%zu]: chute would read its own dead "
+				"letters",
+				config->routes[i].dlq_topic, j);
+		}
+	}
 	return CK_OK;
 }
 
@@ -1051,7 +1275,7 @@ static int walk_root(struct walk *w, yaml_node_t *root,
 	static const char *const keys[] = {
 		"kafka",     "clickhouse",	 "batch",	   "retry",
 		"topics",    "shutdown_timeout", "stats_interval", "log_level",
-		"delivery",  NULL};
+		"delivery",  "dlq",	     NULL};
 	yaml_node_t *node;
 	int rc;
 
@@ -1117,7 +1341,9 @@ static int walk_root(struct walk *w, yaml_node_t *root,
 		rc = get_value(w, root, "", "delivery",
 			       "at-least-once or exactly-once",
 			       parse_delivery_cb, &config->delivery);
-	/* Routes last: they inherit the top-level batch policy. */
+	if (!rc && (node = get_mapping(w, root, "", "dlq", &rc)))
+		rc = walk_dlq(w, node, config);
+	/* Routes last: they inherit the top-level batch policy and DLQ. */
 	if (!rc)
 		rc = walk_routes(w, root, config);
 	return rc;
@@ -1139,6 +1365,9 @@ static void config_set_defaults(struct ck_config *config)
 	config->shutdown_timeout_ms = 30000;
 	config->stats_interval_ms = 30000;
 	config->log_level = CK_LOG_INFO;
+	config->dlq.max_bad_ratio = 0.5;
+	config->dlq.window = 1000;
+	config->dlq.max_bad_run = 1000;
 }
 
 static int config_finish(struct ck_config *config, struct ck_err *err)
@@ -1161,7 +1390,7 @@ int ck_config_load_string(const char *text, size_t len, const char *name,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ck_config *config = NULL;
-	struct walk w = {&doc, name, err};
+	struct walk w = {&doc, name, err, NULL};
 	bool have_doc = false;
 	int rc;
 
@@ -1263,7 +1492,14 @@ void ck_config_destroy(struct ck_config *config)
 		for (size_t c = 0; c < config->routes[i].ncolumns; c++)
 			free((void *)(uintptr_t)config->routes[i].columns[c].name);
 		free(config->routes[i].columns);
+		free(config->routes[i].dlq_topic);
 	}
 	free(config->routes);
+	free(config->dlq.topic);
+	for (size_t i = 0; i < config->dlq.nproperties; i++) {
+		free(config->dlq.properties[i].key);
+		free(config->dlq.properties[i].value);
+	}
+	free(config->dlq.properties);
 	free(config);
 }

@@ -95,6 +95,12 @@ struct ck_config_route {
 	/* Per-column conversion options (topics[].columns); names owned here. */
 	struct ck_column_opts *columns;
 	size_t ncolumns;
+	/*
+	 * Dead-letter topic of this route's bad records, with {topic}
+	 * already replaced (topics[].dlq_topic, else dlq.topic). NULL: no
+	 * DLQ; bad records are logged, counted and skipped (docs/dlq.md).
+	 */
+	char *dlq_topic;
 };
 
 struct ck_config {
@@ -135,6 +141,24 @@ struct ck_config {
 		int64_t initial_backoff_ms;
 		int64_t max_backoff_ms;
 	} retry;
+
+	/* The dead-letter queue (dlq: section; docs/dlq.md). */
+	struct {
+		/* dlq.topic as written, {topic} not replaced; NULL: unset. */
+		char *topic;
+		/* librdkafka producer properties; override kafka.properties. */
+		struct ck_config_kv *properties;
+		size_t nproperties;
+		/*
+		 * Circuit breaker, enforced by the pipeline: a topic stops
+		 * when more than max_bad_ratio (0 < r <= 1) of the last
+		 * window records were bad, or after max_bad_run bad records
+		 * in a row (0: no run limit).
+		 */
+		double max_bad_ratio;
+		uint64_t window;
+		uint64_t max_bad_run;
+	} dlq;
 
 	struct ck_config_route *routes;
 	size_t nroutes;

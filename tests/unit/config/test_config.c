@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,13 @@ static void test_minimal_defaults(void **state)
 	assert_string_equal(c->routes[0].table, "events");
 	assert_int_equal(c->routes[0].format, CK_FORMAT_JSON);
 	assert_int_equal(c->routes[0].batch.max_rows, 100000);
+	/* No dlq section: no DLQ, today's log-count-skip behaviour. */
+	assert_null(c->routes[0].dlq_topic);
+	assert_null(c->dlq.topic);
+	assert_int_equal(c->dlq.nproperties, 0);
+	assert_true(c->dlq.max_bad_ratio == 0.5);
+	assert_int_equal(c->dlq.window, 1000);
+	assert_int_equal(c->dlq.max_bad_run, 1000);
 	ck_config_destroy(c);
 }
 
@@ -167,7 +175,7 @@ static void test_errors_structure(void **state)
 	expect_error(MINIMAL "bogus: 1\n",
 		     "t.yaml:10:1: bogus: unknown key (expected one of: kafka, "
 		     "clickhouse, batch, retry, topics, shutdown_timeout, "
-		     "stats_interval, log_level, delivery)");
+		     "stats_interval, log_level, delivery, dlq)");
 	expect_error("clickhouse: {url: http://x}\n"
 		     "topics: [{topic: t, table: t}]\n",
 		     "t.yaml: kafka: required section is missing");
@@ -368,6 +376,10 @@ static void test_compression_names(void **state)
 	assert_false(ck_config_parse_compression("ZSTD", &c));
 }
 
+/* 100 characters: {topic} three times makes a 302-character name. */
+#define LONG_TOPIC_100                                                        \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"                    \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define KAFKA_CH_OK KAFKA_OK "clickhouse: {url: 'http://x'}\n"
 
 static void test_errors_batch_and_topics(void **state)
@@ -609,6 +621,165 @@ static void test_modes(void **state)
 		     "truncate, got \"drop\"");
 }
 
+
+static void test_dlq(void **state)
+{
+	struct ck_config *c = load_ok(
+		KAFKA_CH_OK
+		"dlq:\n"
+		"  topic: \"{topic}.dlq\"\n"
+		"  properties: {linger.ms: 5, security.protocol: plaintext}\n"
+		"  max_bad_ratio: 0.25\n"
+		"  window: 200\n"
+		"  max_bad_run: 0\n"
+		"topics:\n"
+		"  - {topic: a, table: a}\n"
+		"  - {topic: b, table: b, dlq_topic: b-bad}\n"
+		"  - {topic: c, table: c, dlq_topic: false}\n"
+		"  - {topic: d, table: d, dlq_topic: \"dead.{topic}.{topic}\"}\n"
+		"  - {topic: e, table: e, dlq_topic: \"false\"}\n"
+		"  - {topic: f, table: f, dlq_topic: ~}\n");
+	(void)state;
+
+	assert_string_equal(c->dlq.topic, "{topic}.dlq");
+	assert_int_equal(c->dlq.nproperties, 2);
+	assert_string_equal(c->dlq.properties[0].key, "linger.ms");
+	assert_string_equal(c->dlq.properties[0].value, "5");
+	assert_true(c->dlq.max_bad_ratio == 0.25);
+	assert_int_equal(c->dlq.window, 200);
+	assert_int_equal(c->dlq.max_bad_run, 0);
+	assert_string_equal(c->routes[0].dlq_topic, "a.dlq");
+	assert_string_equal(c->routes[1].dlq_topic, "b-bad");
+	assert_null(c->routes[2].dlq_topic);
+	assert_string_equal(c->routes[3].dlq_topic, "dead.d.d");
+	/* Only a plain false turns the DLQ off; quoted, it is a name. */
+	assert_string_equal(c->routes[4].dlq_topic, "false");
+	/* null means "not set": the route inherits dlq.topic. */
+	assert_string_equal(c->routes[5].dlq_topic, "f.dlq");
+	ck_config_destroy(c);
+
+	/* A route can have a DLQ without a default; ratio 1 is allowed. */
+	c = load_ok(KAFKA_CH_OK "dlq: {max_bad_ratio: 1}\n"
+				"topics:\n"
+				"  - {topic: a, table: a, dlq_topic: x}\n"
+				"  - {topic: b, table: b}\n");
+	assert_string_equal(c->routes[0].dlq_topic, "x");
+	assert_null(c->routes[1].dlq_topic);
+	assert_true(c->dlq.max_bad_ratio == 1.0);
+	ck_config_destroy(c);
+}
+
+static void test_errors_dlq(void **state)
+{
+	(void)state;
+	expect_error(KAFKA_CH_OK "dlq: {topic: x, size: 1}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:17: dlq.size: unknown key (expected one of: "
+		     "topic, properties, max_bad_ratio, window, max_bad_run)");
+	expect_error(KAFKA_CH_OK "dlq: x.dlq\ntopics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:6: dlq: expected a mapping of keys");
+	expect_error(KAFKA_CH_OK "dlq: {topic: \"bad topic\"}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:14: dlq.topic: expected a topic name such as "
+		     "\"{topic}.dlq\" ({topic} is the source topic; letters, "
+		     "digits, '.', '_' and '-'), got \"bad topic\"");
+	expect_error(KAFKA_CH_OK "dlq: {topic: \"{source}.dlq\"}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:14: dlq.topic: expected a topic name such as "
+		     "\"{topic}.dlq\" ({topic} is the source topic; letters, "
+		     "digits, '.', '_' and '-'), got \"{source}.dlq\"");
+	expect_error(KAFKA_CH_OK "dlq: {topic: \"\"}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:14: dlq.topic: expected a topic name such as "
+		     "\"{topic}.dlq\" ({topic} is the source topic; letters, "
+		     "digits, '.', '_' and '-'), got \"\"");
+	expect_error(KAFKA_CH_OK "dlq: {topic: [a]}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:14: dlq.topic: expected a topic name such as "
+		     "\"{topic}.dlq\" ({topic} is the source topic; letters, "
+		     "digits, '.', '_' and '-'), got a list");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, dlq_topic: "
+				 "\"a b\"}]\n",
+		     "t.yaml:3:42: topics[0].dlq_topic: expected a topic name "
+		     "such as \"{topic}.dlq\" ({topic} is the source topic; "
+		     "letters, digits, '.', '_' and '-'), or false for no DLQ, "
+		     "got \"a b\"");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, dlq_topic: "
+				 "{a: 1}}]\n",
+		     "t.yaml:3:42: topics[0].dlq_topic: expected a topic name "
+		     "such as \"{topic}.dlq\" ({topic} is the source topic; "
+		     "letters, digits, '.', '_' and '-'), or false for no DLQ, "
+		     "got a mapping");
+	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, dlq_topic: "
+				 "t}]\n",
+		     "t.yaml:3:10: topics[0]: its DLQ topic \"t\" is routed by "
+		     "topics[0]: chute would read its own dead letters");
+	expect_error(KAFKA_CH_OK "dlq: {topic: \"{topic}x\"}\n"
+				 "topics: [{topic: a, table: a}, "
+				 "{topic: ax, table: b, dlq_topic: false}]\n",
+		     "t.yaml:4:10: topics[0]: its DLQ topic \"ax\" is routed by "
+		     "topics[1]: chute would read its own dead letters");
+	expect_error(KAFKA_CH_OK "dlq: {topic: \"{topic}.{topic}.{topic}\"}\n"
+		     "topics: [{topic: " LONG_TOPIC_100 ", table: t}]\n",
+		     "t.yaml:3:14: dlq.topic: the DLQ topic of topic \""
+		     LONG_TOPIC_100 "\" would be longer than 249 characters");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {acks: 1}}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.properties.acks: chute sets this "
+		     "property itself (every DLQ record waits for all in-sync "
+		     "replicas)");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {enable.idempotence: "
+				 "false}}\ntopics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.properties.enable.idempotence: chute "
+		     "sets this property itself (the DLQ producer is always "
+		     "idempotent)");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {bootstrap.servers: "
+				 "y}}\ntopics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.properties.bootstrap.servers: chute "
+		     "sets this property itself (use kafka.bootstrap_servers)");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {linger.ms: soon}}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.properties.linger.ms: librdkafka "
+		     "rejects it: Invalid value for configuration property "
+		     "\"queue.buffering.max.ms\"");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {no.such: 1}}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.properties.no.such: librdkafka rejects "
+		     "it: No such configuration property: \"no.such\"");
+	expect_error(KAFKA_CH_OK "dlq: {properties: {linger.ms: [1]}}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:31: dlq.properties.linger.ms: expected a scalar "
+		     "value");
+	for (size_t i = 0; i < 6; i++) {
+		static const char *const bad[] = {"0", "1.5", "-0.1", "1e-1",
+						  "nan", "half"};
+		char yaml[256], msg[256];
+
+		snprintf(yaml, sizeof(yaml),
+			 KAFKA_CH_OK "dlq: {max_bad_ratio: %s}\n"
+				     "topics: [{topic: t, table: t}]\n",
+			 bad[i]);
+		snprintf(msg, sizeof(msg),
+			 "t.yaml:3:22: dlq.max_bad_ratio: expected a fraction "
+			 "greater than 0 and at most 1, such as 0.5, got "
+			 "\"%s\"",
+			 bad[i]);
+		expect_error(yaml, msg);
+	}
+	expect_error(KAFKA_CH_OK "dlq: {window: 0}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:15: dlq.window: expected a record count "
+		     "between 1 and 100000000, got \"0\"");
+	expect_error(KAFKA_CH_OK "dlq: {max_bad_run: -1}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.max_bad_run: expected a record count "
+		     "between 0 (off) and 100000000, got \"-1\"");
+	expect_error(KAFKA_CH_OK "dlq: {max_bad_run: 100000001}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:20: dlq.max_bad_run: expected a record count "
+		     "between 0 (off) and 100000000, got \"100000001\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +798,8 @@ int main(void)
 		cmocka_unit_test(test_route_columns),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_sizes_and_durations),
+		cmocka_unit_test(test_dlq),
+		cmocka_unit_test(test_errors_dlq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
