@@ -189,6 +189,7 @@ class LoadProducer(threading.Thread):
                 "message.timeout.ms": 0,  # infinite: ride out broker outages
                 "queue.buffering.max.messages": 1_000_000,
                 "compression.type": "lz4",
+                "log_level": 2,  # outages are the point; do not flood the output
             })
             t0 = time.monotonic()
             i = 0

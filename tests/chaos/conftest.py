@@ -158,7 +158,8 @@ def config_key_refusal(env: ChaosEnv, binary: Path, tmp: Path, key: str, extra: 
     r = subprocess.run([str(binary), "check", "-c", str(path)], capture_output=True, text=True, timeout=60)
     out = (r.stdout + r.stderr).strip()
     refused = r.returncode == 2 and "config error" in out and key in out
-    _probe_cache[key] = out.splitlines()[-1] if refused else None
+    last = out.splitlines()[-1] if out else ""
+    _probe_cache[key] = last.replace(str(path), "probe.yaml") if refused else None
     return _probe_cache[key]
 
 
