@@ -43,7 +43,7 @@ class Profile:
     def __init__(self, name: str):
         self.name = name
         soak = name == "soak"
-        self.kill_records = int(os.environ.get("CHAOS_RECORDS") or (700_000 if soak else 40_000))
+        self.kill_records = int(os.environ.get("CHAOS_RECORDS") or (1_000_000 if soak else 40_000))
         self.kills = int(os.environ.get("CHAOS_KILLS") or (120 if soak else 10))
         self.rate = 3000 if soak else 2500
         scale = max(1, self.kill_records // 40_000) if not soak else 1
@@ -51,10 +51,11 @@ class Profile:
         self.ch_stop_seconds = 60 if soak else 15
         self.ch_pauses = 6 if soak else 2
         self.kafka_cycles = 5 if soak else 1
-        self.churn_seconds = 240 if soak else 25
+        self.churn_seconds = 240 if soak else 20
         self.fp_hits = 8 if soak else 2                           # failpoint kills per failpoint
         self.poison_kills = 10 if soak else 2
         self.proxy_rounds = 5 if soak else 1
+        self.proxy_round_seconds = (4, 8) if soak else (3, 5)
 
 
 PROF = Profile(PROFILE)
@@ -199,6 +200,10 @@ def prof():
 @pytest.fixture
 def world(request, chaos_env, chute_binary, mode, tmp_path):
     case = request.node.originalname
+    cs = getattr(request.node, "callspec", None)
+    extra = [str(v) for k, v in (cs.params.items() if cs else []) if k != "mode"]
+    if extra:
+        case += "[" + ",".join(extra) + "]"
     seed = SEED
     rng = random.Random(f"{SEED}:{request.node.nodeid}")
     fig = Figures(case=case, mode=mode, seed=seed)
@@ -306,6 +311,9 @@ def pytest_sessionfinish(session, exitstatus):
           "lost = produced offsets in neither ClickHouse nor the DLQ (poison offsets count only when a DLQ "
           "is configured); duplicated = count() − uniqExact(_topic, _partition, _offset). Skipped cases "
           "are not listed.", "", _table(RESULTS), ""]
+    notes = [f for f in RESULTS if f.note and f.outcome == "passed"]
+    if notes:
+        md += ["## notes", ""] + [f"- {f.case} [{f.mode}]: {f.note}" for f in notes] + [""]
     failed = [f for f in RESULTS if f.outcome != "passed"]
     if failed:
         md += ["## failures", ""] + [f"- {f.case} [{f.mode}]: {f.note}" for f in failed] + [""]

@@ -76,7 +76,7 @@ def test_clickhouse_proxy_faults(world, prof):
             w.rng.shuffle(rounds)
             for mode, arg, prob in rounds:
                 px.set_mode(mode, arg, prob)
-                secs = w.rng.uniform(4, 8)
+                secs = w.rng.uniform(*prof.proxy_round_seconds)
                 w.say(f"round {rnd + 1}: proxy {mode} {arg or ''} p={prob} for {secs:.1f}s")
                 time.sleep(secs)
                 px.set_mode("pass")
