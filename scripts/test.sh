@@ -90,3 +90,13 @@ say "golden RowBinary bytes on the real ClickHouse server (18.16)"
 say "generated DDL on chdb (ClickHouse 26.x) and on the real server (18.16)"
 .work/venv/bin/python -m pytest tests/ddl -q -p no:cacheprovider
 say "all tests passed"
+
+# The short chaos suite (tests/chaos, docs/chaos.md): kill -9, failpoints,
+# server faults, group churn, poison records; lost = 0 after every case. It
+# starts its own servers in .work/chaos-env. CHUTE_CHAOS=0 skips it.
+if [ "${CHUTE_CHAOS:-1}" = 1 ]; then
+    cleanup
+    say "chaos suite, short (scripts/chaos.sh --short)"
+    env -u CHUTE_DEV_DIR -u KAFKA_BOOTSTRAP -u CLICKHOUSE_URL scripts/chaos.sh --short
+    say "chaos suite passed"
+fi
