@@ -47,6 +47,8 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	batch->token[0] = '\0';
 	batch->recorded = false;
 	atomic_store(&batch->cancelled, false);
+	batch->dlq_ticket = (struct ck_dlq_ticket){0};
+	batch->dlq_waiting = false;
 	ck_err_clear(&batch->err);
 	batch->next = NULL;
 }

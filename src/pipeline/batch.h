@@ -26,6 +26,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "config/config.h"
+#include "dlq/dlq.h"
 
 enum ck_batch_status {
 	CK_BATCH_FILLING,
@@ -70,6 +71,13 @@ struct ck_batch {
 	 * range that the new owner is replaying.
 	 */
 	atomic_bool cancelled;
+	/*
+	 * The batch's bad records sent to the dead-letter topic: its offsets
+	 * are committed only once the broker acknowledged them all
+	 * (dlq_ticket.pending == 0). dlq_waiting: inserted, waiting for that.
+	 */
+	struct ck_dlq_ticket dlq_ticket;
+	bool dlq_waiting;
 
 	enum ck_batch_status status;
 	int attempts;        /* insert attempts made */

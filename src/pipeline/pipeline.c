@@ -43,6 +43,7 @@
 #include "common/log.h"
 #include "consume/consumer.h"
 #include "decode/debezium.h"
+#include "dlq/dlq.h"
 #include "map/ddl.h"
 #include "map/row.h"
 #include "map/schema.h"
@@ -101,6 +102,7 @@ struct route_stats {
 	uint64_t rows_inserted;
 	uint64_t batches;
 	uint64_t bad_messages;
+	uint64_t dead_lettered;
 	uint64_t empty_messages;
 	uint64_t insert_ms;
 	uint64_t insert_attempts;
@@ -137,6 +139,15 @@ struct route {
 	size_t nrefused;
 	struct part **parts; /* indexed by partition id */
 	size_t nparts;
+	/*
+	 * The circuit breaker (dlq.max_bad_ratio, window, max_bad_run): bad
+	 * records in the current window and in a row; tripped stops the
+	 * topic.
+	 */
+	uint64_t window_seen;
+	uint64_t window_bad;
+	uint64_t bad_run;
+	bool tripped;
 	struct route_stats stats;
 	struct route_stats reported;
 	uint64_t bad_logged;
@@ -164,6 +175,12 @@ struct ck_pipeline {
 	struct ck_consumer_hooks hooks;
 	struct ck_inserter *ins;
 	struct ck_batch *spare; /* recycled batches, linked through ->next */
+	/*
+	 * Dropped batches whose dead-letter records are not acknowledged yet:
+	 * the producer still counts on their tickets. Recycled once it is done.
+	 */
+	struct ck_batch *orphans;
+	struct ck_dlq *dlq; /* NULL: no route has a dead-letter topic */
 	uint64_t next_epoch;
 	bool eo;               /* delivery: exactly-once */
 	bool eo_unrecorded;    /* some in-flight batch awaits its record */
@@ -210,8 +227,30 @@ static void batch_put(struct ck_pipeline *p, struct ck_batch *batch)
 {
 	if (!batch)
 		return;
+	if (batch->dlq_ticket.pending > 0) {
+		batch->next = p->orphans;
+		p->orphans = batch;
+		return;
+	}
 	batch->next = p->spare;
 	p->spare = batch;
+}
+
+/* Recycles orphans whose dead-letter records are all acknowledged. */
+static void orphans_reap(struct ck_pipeline *p)
+{
+	struct ck_batch **link = &p->orphans;
+
+	while (*link) {
+		struct ck_batch *batch = *link;
+		if (batch->dlq_ticket.pending > 0) {
+			link = &batch->next;
+			continue;
+		}
+		*link = batch->next;
+		batch->next = p->spare;
+		p->spare = batch;
+	}
 }
 
 static struct part *part_get(struct route *route, int32_t id, bool create)
@@ -391,18 +430,91 @@ static bool offset_present(const struct part *part, int64_t offset)
 	return lo < part->npresent && part->present[lo] == offset;
 }
 
+/*
+ * The circuit breaker: after each record of a route with a dead-letter
+ * topic, true when the bad ones passed dlq.max_bad_ratio of a window or
+ * dlq.max_bad_run in a row. Then the topic stops (route->tripped).
+ */
+static bool breaker_count(struct ck_pipeline *p, struct route *route,
+			  bool bad)
+{
+	const struct ck_config *config = p->config;
+
+	if (!route->cfg->dlq_topic || route->tripped)
+		return route->tripped;
+	route->window_seen++;
+	route->window_bad += bad;
+	route->bad_run = bad ? route->bad_run + 1 : 0;
+	if (config->dlq.max_bad_run && route->bad_run >= config->dlq.max_bad_run) {
+		ck_log_error("%s: %" PRIu64 " bad records in a row "
+			     "(dlq.max_bad_run): stopping this topic instead of "
+			     "dead-lettering everything; nothing after them is "
+			     "committed. Fix the producer or the table, then "
+			     "restart chute",
+			     route->cfg->topic, route->bad_run);
+		route->tripped = true;
+	} else if (route->window_seen >= config->dlq.window) {
+		if ((double)route->window_bad >
+		    config->dlq.max_bad_ratio * (double)route->window_seen) {
+			ck_log_error("%s: %" PRIu64 " of the last %" PRIu64
+				     " records were bad (more than "
+				     "dlq.max_bad_ratio %.3g): stopping this "
+				     "topic instead of dead-lettering "
+				     "everything; nothing after them is "
+				     "committed. Fix the producer or the "
+				     "table, then restart chute",
+				     route->cfg->topic, route->window_bad,
+				     route->window_seen,
+				     config->dlq.max_bad_ratio);
+			route->tripped = true;
+		}
+		route->window_seen = route->window_bad = 0;
+	}
+	return route->tripped;
+}
+
+/*
+ * A message that cannot become a row: logged and counted, and sent to the
+ * route's dead-letter topic if it has one (with the batch's ticket, so the
+ * batch is committed only after the DLQ acknowledged it).
+ */
 static void log_bad_message(struct ck_pipeline *p, struct route *route,
-			    const rd_kafka_message_t *msg,
+			    struct ck_batch *batch,
+			    const rd_kafka_message_t *msg, const char *stage,
 			    const struct ck_err *err)
 {
-	(void)p;
+	bool dead_lettered = false;
+
 	route->stats.bad_messages++;
+	if (route->cfg->dlq_topic && p->dlq) {
+		struct ck_dlq_record rec = {
+			.msg = msg,
+			.topic = route->cfg->dlq_topic,
+			.stage = stage,
+			.error_class = "bad_data",
+			.message = err->msg,
+		};
+		struct ck_err derr;
+		if (ck_dlq_send(p->dlq, &rec, &batch->dlq_ticket, &derr) ==
+		    CK_OK) {
+			dead_lettered = true;
+			route->stats.dead_lettered++;
+			CK_FAILPOINT("dlq.produced");
+		} else {
+			ck_log_error("bad message %s[%d]@%" PRId64 " cannot go "
+				     "to dead-letter topic %s: %s; skipped",
+				     route->cfg->topic, (int)msg->partition,
+				     msg->offset, route->cfg->dlq_topic,
+				     derr.msg);
+		}
+	}
 	if (route->bad_logged++ >= BAD_LOG_LIMIT)
 		return;
-	ck_log_warn("bad message %s[%d]@%" PRId64 " (%s error): %s; skipped, "
-		    "not inserted",
+	ck_log_warn("bad message %s[%d]@%" PRId64 " (%s error): %s; %s",
 		    route->cfg->topic, (int)msg->partition, msg->offset,
-		    ck_err_code_name(err->code), err->msg);
+		    ck_err_code_name(err->code), err->msg,
+		    dead_lettered ? "sent to the dead-letter topic"
+				  : "skipped, not inserted");
 }
 
 enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM, ADD_FATAL };
@@ -518,10 +630,13 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	struct ck_err err;
 	size_t mark;
 	int64_t ts;
+	bool bad = false;
 	int rc;
 
 	if (p->eo && !part->eo_ready)
 		return ADD_BLOCKED; /* its record is not read yet */
+	if (route->tripped)
+		return ADD_BLOCKED; /* the circuit breaker stopped the topic */
 	if (part->recovering && msg->offset > part->rec_last) {
 		/* The range's last messages are gone (retention). */
 		if (!part_seal(p, part))
@@ -561,7 +676,9 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	if (route->cfg->format == CK_FORMAT_DEBEZIUM) {
 		rc = ck_debezium_unwrap(msg->payload, msg->len, &dbz, &err);
 		if (rc) {
-			log_bad_message(p, route, msg, &err);
+			log_bad_message(p, route, part->open, msg, "decode",
+					&err);
+			bad = true;
 			goto covered;
 		}
 		if (dbz.kind == CK_DEBEZIUM_TRUNCATE &&
@@ -636,11 +753,15 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	}
 	if (rc == CK_ERR_NOMEM)
 		return ADD_NOMEM;
-	if (rc)
-		log_bad_message(p, route, msg, &err);
-	else
+	if (rc) {
+		log_bad_message(p, route, part->open, msg,
+				rc == CK_ERR_PARSE ? "decode" : "convert", &err);
+		bad = true;
+	} else {
 		part->open->nrows++;
+	}
 covered:
+	breaker_count(p, route, bad);
 	route->stats.messages++;
 	ck_batch_cover(part->open, msg->offset, now, ts);
 	if (part->recovering ? msg->offset >= part->rec_last
@@ -752,6 +873,13 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 	struct part *part = part_get(route, batch->partition, false);
 	bool current = part && part->epoch == batch->epoch;
 
+	if (batch->status == CK_BATCH_INSERTED && current &&
+	    batch->dlq_ticket.pending > 0) {
+		/* Inserted; its dead letters are not acknowledged yet. */
+		batch->dlq_waiting = true;
+		return;
+	}
+	batch->dlq_waiting = false;
 	if (part && part->inflight == batch)
 		part->inflight = NULL;
 	if (batch->status == CK_BATCH_INSERTED) {
@@ -806,6 +934,21 @@ static void process_done(struct ck_pipeline *p)
 
 	while ((batch = ck_inserter_take_done(p->ins)))
 		on_batch_done(p, batch);
+	if (!p->dlq)
+		return;
+	/* Inserted batches whose dead letters are now acknowledged. */
+	ck_dlq_poll(p->dlq, 0);
+	for (size_t r = 0; r < p->nroutes; r++) {
+		struct route *route = &p->routes[r];
+		for (size_t i = 0; i < route->nparts; i++) {
+			struct part *part = route->parts[i];
+			if (part && part->inflight &&
+			    part->inflight->dlq_waiting &&
+			    part->inflight->dlq_ticket.pending == 0)
+				on_batch_done(p, part->inflight);
+		}
+	}
+	orphans_reap(p);
 }
 
 /*
@@ -1051,7 +1194,9 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		 * An insert still in flight stops retrying, and a late
 		 * acknowledgement commits nothing.
 		 */
-		if (part->inflight)
+		if (part->inflight && part->inflight->dlq_waiting)
+			batch_put(p, part->inflight); /* ours, not a worker's */
+		else if (part->inflight)
 			atomic_store(&part->inflight->cancelled, true);
 		part->inflight = NULL;
 		part->epoch = ++p->next_epoch;
@@ -1330,7 +1475,8 @@ static void log_stats(struct ck_pipeline *p, bool final)
 		ck_log_info("%s %s -> %s: %" PRIu64 " messages, %" PRIu64
 			    " rows inserted in %" PRIu64
 			    " batches (avg insert %" PRIu64 " ms), %" PRIu64
-			    " bad, %" PRIu64 " empty, %" PRIu64
+			    " bad (%" PRIu64 " dead-lettered), %" PRIu64
+			    " empty, %" PRIu64
 			    " unknown fields, %" PRIu64 " missing fields, %" PRIu64
 			    " nulls defaulted, %" PRIu64 " insert retries",
 			    final ? "totals" : "stats", route->cfg->topic,
@@ -1346,6 +1492,8 @@ static void log_stats(struct ck_pipeline *p, bool final)
 				    : 0,
 			    final ? s->bad_messages
 				  : s->bad_messages - o->bad_messages,
+			    final ? s->dead_lettered
+				  : s->dead_lettered - o->dead_lettered,
 			    final ? s->empty_messages
 				  : s->empty_messages - o->empty_messages,
 			    final ? s->row.unknown_fields
@@ -2242,6 +2390,13 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 		.revoked = on_revoked,
 		.arg = p,
 	};
+	for (size_t r = 0; r < config->nroutes && !p->dlq; r++) {
+		if (!config->routes[r].dlq_topic)
+			continue;
+		rc = ck_dlq_new(config, &p->dlq, err);
+		if (rc)
+			goto out;
+	}
 	rc = ck_consumer_new(config, &p->hooks, &p->rk, err);
 	if (rc)
 		goto out;
@@ -2497,7 +2652,8 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 			backlog_clear(part);
 			free(part->backlog);
 			free(part->present);
-			if (part->inflight && !part->inflight->recorded)
+			if (part->inflight && (!part->inflight->recorded ||
+					       part->inflight->dlq_waiting))
 				ck_batch_destroy(part->inflight);
 			ck_batch_destroy(part->open);
 			ck_batch_destroy(part->sealed);
@@ -2523,6 +2679,12 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		ck_batch_destroy(p->spare);
 		p->spare = next;
 	}
+	while (p->orphans) {
+		struct ck_batch *next = p->orphans->next;
+		ck_batch_destroy(p->orphans);
+		p->orphans = next;
+	}
+	ck_dlq_destroy(p->dlq);
 	free(p->routes);
 	free(p->ins_routes);
 	ck_ch_client_destroy(p->ch);
