@@ -24,17 +24,24 @@ size_t ck_eo_meta_format(char *out, const struct ck_eo_record *rec)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-/* Reads digits at *p (at most 19, value <= INT64_MAX); advances *p. */
+/*
+ * Reads digits at *p (at most 19, value <= INT64_MAX, no leading zero:
+ * each offset has one spelling); advances *p.
+ */
 static bool take_offset(const char **p, const char *end, int64_t *out)
 {
 	uint64_t v = 0;
 	const char *s = *p;
 
+	if (end - s > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		return false;
+
 	while (s < end && *s >= '0' && *s <= '9' && s - *p < 19) {
 		v = v * 10 + (uint64_t)(*s - '0');
 		s++;
 	}
-	if (s == *p || (s < end && *s >= '0' && *s <= '9'))
+	if (s == *p || (s < end && *s >= '0' && *s <= '9') ||
+	    v > (uint64_t)INT64_MAX)
 		return false;
 	*out = (int64_t)v;
 	*p = s;

@@ -1448,8 +1448,13 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 				part_drain_backlog(p, r, part);
 			if (!part->open)
 				continue;
-			if (part->recovering)
-				continue; /* closes at its recorded end */
+			if (part->recovering) {
+				/* Closes at its recorded end only. */
+				if (part->open->nmessages &&
+				    part->open->last_offset >= part->rec_last)
+					part_seal(p, part);
+				continue;
+			}
 			if (ck_batch_due(part->open, &route->cfg->batch, now) &&
 			    part_seal(p, part))
 				continue;

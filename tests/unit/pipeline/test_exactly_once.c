@@ -110,6 +110,16 @@ static void test_malformed_records(void **state)
 	parse_bad("chute1 e=0123456789abcdef p=1-99999999999999999999",
 		  "commit metadata: the pending range must be "
 		  "<first>-<last>, two offsets");
+	/* One spelling per offset (fuzz_eo found "010" parsing as 10). */
+	parse_bad("chute1 e=0123456789abcdef p=010-199",
+		  "commit metadata: the pending range must be "
+		  "<first>-<last>, two offsets");
+	parse_bad("chute1 e=0123456789abcdef p=1-9223372036854775808",
+		  "commit metadata: the pending range must be "
+		  "<first>-<last>, two offsets");
+	parse_bad("chute1 e=0123456789abcdef p=0-00",
+		  "commit metadata: the pending range must be "
+		  "<first>-<last>, two offsets");
 	parse_bad("chute1 e=0123456789abcdef p=7-6",
 		  "commit metadata: pending range 7-6 ends before it starts");
 }
