@@ -5,7 +5,7 @@
 #
 #   scripts/chaos.sh [--short|--soak] [--records N] [--kills K] [--seed S] [-- PYTEST_ARGS...]
 #
-#   --short      (default) the CI run, a few minutes: 10 kills, ~40k records in the kill case
+#   --short      (default) the CI run, ~6 min of pytest: 10 kills per mode in the kill case (40k records), each failpoint once
 #   --soak       >= 1,000,000 records and >= 100 kill -9 per mode plus the other faults (~1 h)
 #   --records N  records of the kill -9 case per mode (the other cases scale with it)
 #   --kills K    kill -9 count of the kill -9 case per mode

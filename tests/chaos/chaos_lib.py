@@ -61,6 +61,14 @@ DLQ_HEADER_OFFSET = "chute.source.offset"
 DLQ_HEADER_TOPIC = "chute.source.topic"
 
 
+def failpoint_in_binary(binary: Path, name: str) -> bool:
+    """A failpoint's name is a string literal in the failpoint build (CK_FAILPOINT("name"))."""
+    try:
+        return name.encode() + b"\0" in binary.read_bytes()
+    except OSError:
+        return False
+
+
 def good_message(i: int) -> bytes:
     return f'{{"id":{i},"v":{(i * 3) % 4_000_000_000},"s":"r{i}"}}'.encode()
 

@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from chaos_lib import failpoint_in_binary
 from faultproxy import FaultProxy
 from test_clickhouse_faults import _host_port
 from test_poison import poison_picker
@@ -40,13 +41,28 @@ def _wait_fired(w, c, fp: str, timeout: float) -> bool:
     return True
 
 
+def _wait_log(c, text: str, timeout: float, stop=lambda: False) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and c.alive() and not stop():
+        if text in c.log():
+            return True
+        time.sleep(0.2)
+    return text in c.log()
+
+
 @pytest.mark.parametrize("fp", FAILPOINTS)
-def test_failpoint(world, prof, fp_binary, probes, fp):
+def test_failpoint(request, world, prof, fp_binary, fp):
     w = world
     if fp == "eo.recorded" and w.mode != "exactly-once":
         pytest.skip("eo.recorded exists only in exactly-once mode")
-    if fp == "dlq.produced" and probes["dlq"]:
-        pytest.skip(f"DLQ not in this chute: `dlq:` is refused: {probes['dlq']}")
+    if w.mode not in prof.fp_modes:
+        pytest.skip(f"the {prof.name} profile runs the failpoints in {', '.join(prof.fp_modes)} mode only")
+    if not failpoint_in_binary(fp_binary, fp):
+        pytest.skip(f"failpoint {fp} is not in {fp_binary.name} (no CK_FAILPOINT(\"{fp}\") in src yet)")
+    if fp == "dlq.produced":
+        why = request.getfixturevalue("dlq_support")
+        if why:
+            pytest.skip(why)
     w.setup(4)
     dlq = fp == "dlq.produced"
     n = prof.records
@@ -57,6 +73,9 @@ def test_failpoint(world, prof, fp_binary, probes, fp):
         px = FaultProxy(h, p, seed=w.rng.randrange(2**31))
         px.set_mode("delay", 800)
         cfg = w.config(ch_url=px.url, dlq=dlq)
+        # The helpers talk to ClickHouse directly: through the delaying proxy their
+        # start-up alone takes ~7 s, and a helper stopped before it joins revokes nothing.
+        helper_cfg = w.config(dlq=dlq)
     else:
         cfg = w.config(dlq=dlq, static_id=f"{w.group}-m1")
     try:
@@ -66,14 +85,18 @@ def test_failpoint(world, prof, fp_binary, probes, fp):
             armed = w.start(cfg, env={"CHUTE_FAILPOINTS": f"{fp}=kill@{k}"}, binary=fp_binary,
                             name=f"armed{rnd}")
             if fp == "revoke.inflight":
+                # The armed member must own partitions (and insert) before a helper joins:
+                # only then does the join revoke partitions with an insert in flight.
+                _wait_log(armed, "kafka: assigned", 45)
                 ok = False
                 for j in range(6):  # members join and leave until a revoke catches an insert in flight
-                    time.sleep(w.rng.uniform(2, 4))
-                    helper = w.start(cfg, binary=fp_binary, name=f"helper{rnd}-{j}")
+                    time.sleep(w.rng.uniform(1, 3))
+                    helper = w.start(helper_cfg, binary=fp_binary, name=f"helper{rnd}-{j}")
+                    _wait_log(helper, "kafka: assigned", 30, stop=lambda: not armed.alive())
                     if _wait_fired(w, armed, fp, w.rng.uniform(4, 8)):
                         ok = True
                     helper.sigterm(30)
-                    if ok:
+                    if ok or not armed.alive():
                         break
             else:
                 ok = _wait_fired(w, armed, fp, 60)

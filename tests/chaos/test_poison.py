@@ -64,18 +64,18 @@ def test_poison_skipped_without_dlq(world, prof):
     w.finish(drain_timeout=180, expect_poison_skipped=True)
 
 
-def test_poison_to_dlq(world, prof, probes):
-    if probes["dlq"]:
-        pytest.skip(f"DLQ not in this chute: `dlq:` is refused: {probes['dlq']}")
+def test_poison_to_dlq(world, prof, dlq_support):
+    if dlq_support:
+        pytest.skip(dlq_support)
     w = world
     w.setup(4)
     _run(w, prof, w.config(dlq=True), prof.poison_kills)
     w.finish(drain_timeout=180, dlq=True)
 
 
-def test_dlq_produce_fails_for_a_while(world, prof, probes):
-    if probes["dlq"]:
-        pytest.skip(f"DLQ not in this chute: `dlq:` is refused: {probes['dlq']}")
+def test_dlq_produce_fails_for_a_while(world, prof, dlq_support):
+    if dlq_support:
+        pytest.skip(dlq_support)
     w = world
     w.setup(4)
     cfg = w.config(dlq=True)
