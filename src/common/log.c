@@ -66,3 +66,11 @@ void ck_log(enum ck_log_level level, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
 }
+
+enum ck_log_level ck_log_level_from_syslog(int level)
+{
+	return level <= 3   ? CK_LOG_ERROR
+	       : level <= 4 ? CK_LOG_WARN
+	       : level <= 6 ? CK_LOG_INFO
+			    : CK_LOG_DEBUG;
+}

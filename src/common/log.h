@@ -24,6 +24,9 @@ bool ck_log_enabled(enum ck_log_level level);
 /* Parses "debug", "info", "warn", "error". Returns false if unknown. */
 bool ck_log_level_parse(const char *text, enum ck_log_level *out);
 
+/* Our level for a syslog level (0 emerg ... 7 debug), as librdkafka logs. */
+enum ck_log_level ck_log_level_from_syslog(int level);
+
 void ck_log(enum ck_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

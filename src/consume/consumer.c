@@ -48,12 +48,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 static void on_log(const rd_kafka_t *rk, int level, const char *fac,
 		   const char *buf)
 {
-	enum ck_log_level ours = level <= 3   ? CK_LOG_ERROR
-				 : level <= 4 ? CK_LOG_WARN
-				 : level <= 6 ? CK_LOG_INFO
-					      : CK_LOG_DEBUG;
 	(void)rk;
-	ck_log(ours, "kafka: %s: %s", fac, buf);
+	ck_log(ck_log_level_from_syslog(level), "kafka: %s: %s", fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason,

@@ -121,12 +121,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
 static void on_log(const rd_kafka_t *rk, int level, const char *fac,
 		   const char *buf)
 {
-	enum ck_log_level ours = level <= 3   ? CK_LOG_ERROR
-				 : level <= 4 ? CK_LOG_WARN
-				 : level <= 6 ? CK_LOG_INFO
-					      : CK_LOG_DEBUG;
 	(void)rk;
-	ck_log(ours, "kafka dlq producer: %s: %s", fac, buf);
+	ck_log(ck_log_level_from_syslog(level), "kafka dlq producer: %s: %s", fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason,

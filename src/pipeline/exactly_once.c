@@ -161,37 +161,27 @@ enum ck_eo_verdict ck_eo_decide(const struct ck_eo_target *t,
 			   t->topic, t->table, t->version, t->table);
 		return CK_EO_REFUSE;
 	}
-	if (replicated)
-		return t->offset_columns ? CK_EO_SERVE
-					 : (ck_err_set(note, CK_ERR_CONFIG,
-						       "route %s -> %s: a "
-						       "replay is deduplicated "
-						       "only within the "
-						       "table's "
-						       "replicated_"
-						       "deduplication_window "
-						       "(blocks and seconds); "
-						       "map topic, partition "
-						       "and offset columns to "
-						       "remove the limit",
-						       t->topic, t->table),
-					    CK_EO_WARN);
-	if (t->window > 0)
-		return t->offset_columns ? CK_EO_SERVE
-					 : (ck_err_set(note, CK_ERR_CONFIG,
-						       "route %s -> %s: a "
-						       "replay is deduplicated "
-						       "only within the last "
-						       "%" PRId64 " blocks of "
-						       "the table "
-						       "(non_replicated_"
-						       "deduplication_window); "
-						       "map topic, partition "
-						       "and offset columns to "
-						       "remove the limit",
-						       t->topic, t->table,
-						       t->window),
-					    CK_EO_WARN);
+	/* A token with a window: offset columns remove its limit. */
+	if (t->offset_columns && (replicated || t->window > 0))
+		return CK_EO_SERVE;
+	if (replicated) {
+		ck_err_set(note, CK_ERR_CONFIG,
+			   "route %s -> %s: a replay is deduplicated only "
+			   "within the table's replicated_deduplication_window "
+			   "(blocks and seconds); map topic, partition and "
+			   "offset columns to remove the limit",
+			   t->topic, t->table);
+		return CK_EO_WARN;
+	}
+	if (t->window > 0) {
+		ck_err_set(note, CK_ERR_CONFIG,
+			   "route %s -> %s: a replay is deduplicated only "
+			   "within the last %" PRId64 " blocks of the table "
+			   "(non_replicated_deduplication_window); map topic, "
+			   "partition and offset columns to remove the limit",
+			   t->topic, t->table, t->window);
+		return CK_EO_WARN;
+	}
 	if (t->offset_columns) {
 		ck_err_set(note, CK_ERR_CONFIG,
 			   "route %s -> %s: non_replicated_deduplication_"

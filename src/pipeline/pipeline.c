@@ -902,10 +902,10 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 		}
 	} else {
 		/* A revoked partition's batch is the next owner's to insert. */
-		if (current)
+		if (current) {
 			p->abandoned_rows += batch->nrows;
-		if (current)
 			part->failed = true;
+		}
 		ck_log_warn("abandoned %" PRIu64 " rows for %s from %s[%d] "
 			    "offsets %" PRId64 "..%" PRId64 " (not committed; "
 			    "they are read again on restart)%s%s",
