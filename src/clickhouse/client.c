@@ -73,6 +73,7 @@ struct ck_ch_client {
 	enum ck_ch_class last_class;
 	bool outcome_unknown;
 	bool last_failed;      /* the last request failed: open a new connection */
+	bool no_reuse;         /* ck_ch_client_set_reuse(false) */
 	size_t sent_bytes;
 	bool body_started;     /* failpoint insert.mid_body seen this request */
 };
@@ -528,6 +529,11 @@ void ck_ch_client_set_cancel(struct ck_ch_client *client,
 	client->cancel = flag;
 }
 
+void ck_ch_client_set_reuse(struct ck_ch_client *client, bool reuse)
+{
+	client->no_reuse = !reuse;
+}
+
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -603,7 +609,7 @@ static int ch_perform(struct ck_ch_client *client, const char *what,
 {
 	static const char unknown_msg[] =
 		" (outcome unknown: the server may have inserted some or all "
-		"rows; the identical batch is re-sent)";
+		"rows)";
 	CURL *curl = client->curl;
 	char summary[400], detail[480];
 	curl_off_t sent = 0;
@@ -656,7 +662,9 @@ static int ch_perform(struct ck_ch_client *client, const char *what,
 	 */
 	curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT,
-			 client->last_failed ? 1L : 0L);
+			 client->last_failed || client->no_reuse ? 1L : 0L);
+	curl_easy_setopt(curl, CURLOPT_FORBID_REUSE,
+			 client->no_reuse ? 1L : 0L);
 
 	cc = curl_easy_perform(curl);
 	client->last_failed = true;

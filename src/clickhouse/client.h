@@ -117,6 +117,16 @@ void ck_ch_client_set_cancel(struct ck_ch_client *client,
 			     const atomic_bool *flag);
 
 /*
+ * Whether the next requests may reuse a kept-alive connection (the
+ * default). false: each request opens its own connection and closes it
+ * after. libcurl sends a request again by itself when a reused connection
+ * turns out dead before any answer; for an insert without a deduplication
+ * token whose body had reached the server, that is a second insert nobody
+ * decided on. A fresh connection never gets such a silent second try.
+ */
+void ck_ch_client_set_reuse(struct ck_ch_client *client, bool reuse);
+
+/*
  * Runs sql and appends the response body to out (bounded by out->max).
  * On failure err carries the server's message and the class.
  */

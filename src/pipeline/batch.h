@@ -32,6 +32,13 @@ enum ck_batch_status {
 	CK_BATCH_FILLING,
 	CK_BATCH_INSERTED, /* acknowledged by ClickHouse (or had no rows) */
 	CK_BATCH_ABANDONED, /* not inserted; its offsets must not be committed */
+	/*
+	 * Exactly-once without a deduplication token: the insert's outcome is
+	 * unknown (the connection ended after the body left, or 319). The
+	 * identical batch must not be sent again; the pipeline replays the
+	 * range with the offset check, as a new owner would.
+	 */
+	CK_BATCH_UNKNOWN,
 };
 
 struct ck_batch {

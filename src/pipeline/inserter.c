@@ -110,6 +110,9 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 		batch->status = CK_BATCH_INSERTED;
 		return;
 	}
+	/* An insert only the offset check can repeat is never re-sent by
+	 * libcurl on its own (ck_ch_client_set_reuse). */
+	ck_ch_client_set_reuse(w->client, !(eo && !batch->token[0]));
 	for (;;) {
 		int rc;
 
@@ -140,6 +143,21 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 			batch->status = CK_BATCH_ABANDONED;
 			return;
 		}
+		if (eo && !batch->token[0] &&
+		    ck_ch_last_outcome_unknown(w->client)) {
+			/* The server may hold some of the rows; nothing
+			 * tells a re-sent batch apart from them. */
+			ck_log_warn("insert of %llu rows into %s failed "
+				    "(partition %d, offsets %lld..%lld): %s; "
+				    "the range is replayed with the offset "
+				    "check",
+				    (unsigned long long)batch->nrows,
+				    route->table, (int)batch->partition,
+				    (long long)batch->eo_first,
+				    (long long)batch->eo_last, batch->err.msg);
+			batch->status = CK_BATCH_UNKNOWN;
+			return;
+		}
 		/*
 		 * Every class is retried: a batch is never dropped. Rows
 		 * encoded against the table's schema that the server refuses
@@ -151,7 +169,7 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 		ck_log(cls == CK_CH_CLASS_RETRIABLE ? CK_LOG_WARN : CK_LOG_ERROR,
 		       "insert of %llu rows into %s failed (attempt %d, "
 		       "partition %d, offsets %lld..%lld, class %s%s): %s; "
-		       "retrying in %lld ms",
+		       "%s in %lld ms",
 		       (unsigned long long)batch->nrows, route->table,
 		       batch->attempts, (int)batch->partition,
 		       (long long)batch->first_offset,
@@ -162,7 +180,11 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 		       : cls == CK_CH_CLASS_CONFIG
 			       ? ": check the table and credentials"
 			       : "",
-		       batch->err.msg, (long long)backoff);
+		       batch->err.msg,
+		       ck_ch_last_outcome_unknown(w->client)
+			       ? "re-sending the identical batch"
+			       : "retrying",
+		       (long long)backoff);
 		/* Full jitter in the upper half keeps workers from lockstep. */
 		int64_t sleep_ms = backoff / 2 +
 				   (int64_t)((unsigned)rand_r(&w->seed) %

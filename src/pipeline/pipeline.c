@@ -867,6 +867,48 @@ static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
 
 /* ---- completions and commits --------------------------------------------- */
 
+/*
+ * Exactly-once without a token: the in-flight batch's insert has an
+ * unknown outcome. The partition starts over from its record, as a new
+ * owner would: its later messages are dropped, the consumer goes back to
+ * the range's first offset, and eo_prepare reads the record, waits for the
+ * insert to leave system.processes and checks which offsets the table has.
+ */
+static void part_replay(struct ck_pipeline *p, struct route *route,
+			struct part *part, int64_t first)
+{
+	rd_kafka_topic_partition_list_t *list;
+	rd_kafka_error_t *error;
+
+	batch_put(p, part->open);
+	batch_put(p, part->sealed);
+	part->open = part->sealed = NULL;
+	backlog_clear(part);
+	eo_end_recovery(part);
+	part->eo_ready = false;
+	part->eo_retry_ms = 0;
+	part->epoch = ++p->next_epoch;
+	list = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(list, route->cfg->topic, part->id)
+		->offset = first;
+	error = rd_kafka_seek_partitions(p->rk, list, EO_COMMIT_TIMEOUT_MS);
+	if (!error && list->elems[0].err)
+		error = rd_kafka_error_new(list->elems[0].err, "%s",
+					   rd_kafka_err2str(list->elems[0].err));
+	rd_kafka_topic_partition_list_destroy(list);
+	if (!error)
+		return;
+	/* The range stays recorded: a restart replays it. */
+	p->failed = true;
+	ck_err_set(&p->fatal_err, CK_ERR_KAFKA,
+		   "kafka: cannot go back to offset %" PRId64 " of %s[%d] to "
+		   "replay a range whose insert has an unknown outcome: %s; "
+		   "stopping so that the restart replays it",
+		   first, route->cfg->topic, (int)part->id,
+		   rd_kafka_error_string(error));
+	rd_kafka_error_destroy(error);
+}
+
 static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 {
 	struct route *route = &p->routes[batch->route];
@@ -900,6 +942,9 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 			part->commit_offset = last + 1;
 			part->commit_dirty = true;
 		}
+	} else if (batch->status == CK_BATCH_UNKNOWN && current &&
+		   part->assigned && !part->failed) {
+		/* Replayed below. */
 	} else {
 		/* A revoked partition's batch is the next owner's to insert. */
 		if (current) {
@@ -917,6 +962,10 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 	batch_put(p, batch);
 	if (!current || !part->assigned || part->failed)
 		return;
+	if (batch->status == CK_BATCH_UNKNOWN) {
+		part_replay(p, route, part, batch->eo_first);
+		return;
+	}
 	if (part->sealed && !part->inflight) {
 		struct ck_batch *next = part->sealed;
 		part->sealed = NULL;

@@ -63,17 +63,6 @@ def test_clickhouse_restart_stop_pause(world, prof):
 
 def test_clickhouse_proxy_faults(world, prof):
     w = world
-    if w.mode == "exactly-once":
-        # Known chute bug (found by this case, 2026-11-22): on a server without
-        # insert_deduplication_token (18.16), a connection cut after the whole
-        # INSERT body is retried in the same process without the offset check,
-        # and libcurl can also re-send a request on a dead keep-alive connection
-        # by itself; each cut can double one batch. Recovery after a crash is
-        # not affected. Fix: on outcome unknown, re-run the recovery path
-        # (system.processes wait + offset check) and forbid connection reuse
-        # for inserts without a token.
-        pytest.xfail("exactly-once on 18.16 doubles a batch per connection cut after the body "
-                     "(known bug, docs/delivery.md 'What is not covered')")
     w.setup(4)
     h, p = _host_port(w.env.ch_url)
     px = FaultProxy(h, p, seed=w.rng.randrange(2**31))

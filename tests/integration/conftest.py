@@ -675,3 +675,21 @@ def ctx(request, dev_env, chute_binary, tmp_path):
             dev_env.ensure_clickhouse()
         except Exception as e:
             print(f"could not restart ClickHouse: {e}", file=sys.stderr)
+
+
+@pytest.fixture
+def proxy_factory():
+    proxies = []
+
+    # Imported here: tests/chaos loads this file by path, without this
+    # directory on sys.path.
+    from it_helpers import FaultProxy
+
+    def make(url, mode, faults):
+        p = FaultProxy(url, mode, faults)
+        proxies.append(p)
+        return p
+
+    yield make
+    for p in proxies:
+        p.close()

@@ -219,3 +219,105 @@ def parse_totals(log: str) -> dict | None:
         return None
     d = m.groupdict()
     return {k: (int(v) if v.isdigit() else v) for k, v in d.items()}
+
+
+class FaultProxy:
+    """
+    A TCP proxy in front of ClickHouse's HTTP port. Requests that do not
+    contain "INSERT" (the start-up probes) pass through. The first `faults`
+    insert requests get `mode`:
+      "503"   answered with HTTP 503 and not forwarded
+      "stall" swallowed: never forwarded, never answered
+      "cut"   forwarded in full; the server's answer is dropped and the
+              client connection closed (outcome unknown)
+    """
+
+    def __init__(self, upstream_url: str, mode: str, faults: int):
+        host_port = upstream_url.split("//", 1)[1].rstrip("/")
+        host, port = host_port.rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.mode = mode
+        self.faults = faults
+        self.injected = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _take_fault(self) -> bool:
+        with self.lock:
+            if self.injected < self.faults:
+                self.injected += 1
+                return True
+            return False
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket):
+        try:
+            server = socket.create_connection(self.upstream, timeout=30)
+        except OSError:
+            client.close()
+            return
+        state = {"cut": False}
+
+        def downstream():
+            try:
+                while True:
+                    data = server.recv(65536)
+                    if not data:
+                        break
+                    if state["cut"]:
+                        break  # drop the answer to the insert
+                    client.sendall(data)
+            except OSError:
+                pass
+            for s in (client, server):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+        threading.Thread(target=downstream, daemon=True).start()
+        try:
+            while True:
+                data = client.recv(65536)
+                if not data:
+                    break
+                if b"INSERT" in data and self._take_fault():
+                    if self.mode == "503":
+                        client.sendall(b"HTTP/1.1 503 Service Unavailable\r\n"
+                                       b"Content-Length: 12\r\nConnection: close\r\n\r\n"
+                                       b"proxy says 5")
+                        break
+                    if self.mode == "stall":
+                        while client.recv(65536):
+                            pass  # read and drop until the client gives up
+                        break
+                    state["cut"] = True
+                server.sendall(data)
+        except OSError:
+            pass
+        for s in (client, server):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

@@ -191,3 +191,36 @@ def test_crashes_at_every_step_of_the_protocol_lose_and_double_nothing(ctx):
     assert_exactly_once(ctx, n)
     ctx.check(ctx.sigterm(last, 40) in (0, None), "last chute did not stop cleanly")
     ctx.assert_no_hangs()
+
+
+def test_connection_cut_after_the_body_is_replayed_with_the_offset_check(ctx, proxy_factory):
+    """Regression: a proxy forwards whole inserts to 18.16 and then cuts the
+    connection instead of returning the answer (outcome unknown). Retrying the
+    identical batch in the same process doubled it, with no token to stop the
+    server. chute must replay the range like a new owner would: wait for the
+    insert's query_id to leave system.processes, read which offsets the table
+    has, insert only the others. (A proxy, because no real server can be made
+    to drop the answer after it inserted.)"""
+    n, cuts = 6_000, 4
+    proxy = proxy_factory(ctx.env.ch_url, "cut", faults=cuts)
+    ctx.create_topic(1)
+    ctx.create_table(META_COLUMNS)
+    cfg = ctx.config({
+        "delivery": "exactly-once",
+        "clickhouse": {"url": proxy.url},
+        "batch": {"max_rows": 500, "max_wait": "100ms"},
+        "topics": [{"topic": ctx.topic, "table": ctx.table, "columns": META}],
+    })
+    ctx.produce(events(0, n))
+    c = ctx.start_chute(cfg)
+    ctx.wait_committed({0: n}, timeout=120)
+    replays = re.findall(r"recovering: re-inserting the recorded range \d+\.\.\d+ \((\d+) of its offsets",
+                         c.log())
+    print(f"\nCUTS={proxy.injected} replays={len(replays)} found present={replays}")
+    ctx.check(proxy.injected == cuts, f"the proxy cut {proxy.injected} inserts, expected {cuts}")
+    ctx.check(len(replays) >= cuts, f"{len(replays)} replays after {cuts} cuts:\n{c.tail()}")
+    ctx.check(any(int(k) > 0 for k in replays),
+              "no replay found its rows in the table: the cuts did not come after the insert")
+    assert_exactly_once(ctx, n)
+    ctx.check(ctx.sigterm(c, 40) in (0, None), "chute did not stop cleanly")
+    ctx.assert_no_hangs()
