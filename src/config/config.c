@@ -24,6 +24,8 @@
 #include "common/buf.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
+/* memory_budget when unset (and no batch needs more). */
+#define MEMORY_BUDGET_DEFAULT ((uint64_t)64 << 20)
 
 struct walk {
 	yaml_document_t *doc;
@@ -1269,13 +1271,45 @@ static int walk_routes(struct walk *w, yaml_node_t *root,
 	return CK_OK;
 }
 
+/*
+ * A batch must fit in the budget. Unset, the budget is the default or
+ * twice the largest batch, whichever is more.
+ */
+static int check_memory_budget(struct walk *w, yaml_node_t *root,
+			       struct ck_config *config)
+{
+	uint64_t largest = 0;
+	size_t at = 0;
+
+	for (size_t i = 0; i < config->nroutes; i++) {
+		if (config->routes[i].batch.max_bytes > largest) {
+			largest = config->routes[i].batch.max_bytes;
+			at = i;
+		}
+	}
+	if (!map_get(w, root, "memory_budget")) {
+		config->memory_budget = largest * 2 > MEMORY_BUDGET_DEFAULT
+						? largest * 2
+						: MEMORY_BUDGET_DEFAULT;
+		return CK_OK;
+	}
+	if (config->memory_budget >= largest)
+		return CK_OK;
+	return walk_error(w, map_get(w, root, "memory_budget"),
+			  "memory_budget",
+			  "must be at least the largest batch.max_bytes "
+			  "(%" PRIu64 " bytes, topics[%zu]): such a batch "
+			  "could never fill",
+			  largest, at);
+}
+
 static int walk_root(struct walk *w, yaml_node_t *root,
 		     struct ck_config *config)
 {
 	static const char *const keys[] = {
 		"kafka",     "clickhouse",	 "batch",	   "retry",
 		"topics",    "shutdown_timeout", "stats_interval", "log_level",
-		"delivery",  "dlq",	     NULL};
+		"delivery",  "dlq",	     "memory_budget",  NULL};
 	yaml_node_t *node;
 	int rc;
 
@@ -1343,9 +1377,15 @@ static int walk_root(struct walk *w, yaml_node_t *root,
 			       parse_delivery_cb, &config->delivery);
 	if (!rc && (node = get_mapping(w, root, "", "dlq", &rc)))
 		rc = walk_dlq(w, node, config);
+	if (!rc)
+		rc = get_value(w, root, "", "memory_budget",
+			       "a size such as 64MiB", parse_positive_size_cb,
+			       &config->memory_budget);
 	/* Routes last: they inherit the top-level batch policy and DLQ. */
 	if (!rc)
 		rc = walk_routes(w, root, config);
+	if (!rc)
+		rc = check_memory_budget(w, root, config);
 	return rc;
 }
 

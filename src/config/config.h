@@ -164,6 +164,13 @@ struct ck_config {
 	size_t nroutes;
 
 	enum ck_delivery delivery;
+	/*
+	 * Bytes of encoded rows chute may hold in batches (open, waiting and
+	 * being inserted) before it pauses partitions. Default 64 MiB, or
+	 * twice the largest batch.max_bytes if that is more and the key is
+	 * not set.
+	 */
+	uint64_t memory_budget;
 	int64_t shutdown_timeout_ms;
 	int64_t stats_interval_ms;
 	enum ck_log_level log_level;

@@ -43,6 +43,11 @@ enum ck_batch_status {
 
 struct ck_batch {
 	struct ck_buf rows;  /* encoded rows */
+	/*
+	 * The most bytes rows ever held since its storage was allocated: what
+	 * the pipeline counts against memory_budget (the pages touched).
+	 */
+	size_t mem;
 	uint64_t nrows;
 	uint64_t nmessages;  /* messages covered, rows + skipped */
 	int64_t first_offset;

@@ -88,6 +88,8 @@ struct part {
 	 */
 	bool eo_ready;
 	int64_t eo_retry_ms;
+	/* Paused because the batches hold memory_budget: see mem_block(). */
+	bool mem_blocked;
 	uint64_t eo_epoch;
 	bool recovering;
 	int64_t rec_first;
@@ -176,6 +178,15 @@ struct ck_pipeline {
 	struct ck_inserter *ins;
 	struct ck_batch *spare; /* recycled batches, linked through ->next */
 	/*
+	 * memory_budget: bytes the batches hold (their ->mem), the most
+	 * they held, and how often partitions were paused for it.
+	 */
+	uint64_t mem_used;
+	uint64_t mem_peak;
+	uint64_t mem_pauses;
+	uint64_t mem_pauses_reported;
+	bool mem_over;
+	/*
 	 * Dropped batches whose dead-letter records are not acknowledged yet:
 	 * the producer still counts on their tickets. Recycled once it is done.
 	 */
@@ -223,15 +234,72 @@ static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
 	return batch;
 }
 
+/* ---- the memory budget ------------------------------------------------- */
+
+/* Counts what a batch's rows grew by since the last call. */
+static void mem_note(struct ck_pipeline *p, struct ck_batch *batch)
+{
+	if (!batch || batch->rows.len <= batch->mem)
+		return;
+	p->mem_used += batch->rows.len - batch->mem;
+	batch->mem = batch->rows.len;
+	if (p->mem_used > p->mem_peak)
+		p->mem_peak = p->mem_used;
+}
+
+/* Gives a batch's row storage back (the batch itself stays usable). */
+static void mem_release(struct ck_pipeline *p, struct ck_batch *batch)
+{
+	p->mem_used -= batch->mem;
+	batch->mem = 0;
+	ck_buf_free(&batch->rows);
+}
+
+static bool mem_full(const struct ck_pipeline *p)
+{
+	return p->mem_used >= p->config->memory_budget;
+}
+
+/*
+ * The batches hold memory_budget: the partition takes no more messages
+ * (they wait in its backlog, and it is paused) until inserts free memory.
+ * Recycled batches keep no storage from now on, so what is left is held by
+ * batches that are open, waiting or in flight, and those always move on:
+ * open ones close at max_wait.
+ */
+static void mem_block(struct ck_pipeline *p, struct part *part)
+{
+	part->mem_blocked = true;
+	for (struct ck_batch *b = p->spare; b; b = b->next)
+		mem_release(p, b);
+	if (p->mem_over)
+		return;
+	p->mem_over = true;
+	if (p->mem_pauses++ == 0)
+		ck_log_info("memory: the batches hold %" PRIu64 " MiB of the "
+			    "%" PRIu64 " MiB memory_budget; partitions pause "
+			    "until inserts free memory (the stats line counts "
+			    "further pauses)",
+			    p->mem_used >> 20,
+			    p->config->memory_budget >> 20);
+	else
+		ck_log_debug("memory: budget reached (%" PRIu64 " bytes)",
+			     p->mem_used);
+}
+
 static void batch_put(struct ck_pipeline *p, struct ck_batch *batch)
 {
 	if (!batch)
 		return;
 	if (batch->dlq_ticket.pending > 0) {
+		/* Only its dead letters' ticket is still needed. */
+		mem_release(p, batch);
 		batch->next = p->orphans;
 		p->orphans = batch;
 		return;
 	}
+	if (p->mem_over)
+		mem_release(p, batch);
 	batch->next = p->spare;
 	p->spare = batch;
 }
@@ -400,6 +468,7 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 		return true;
 	if (part->inflight && part->sealed)
 		return false;
+	mem_note(p, batch);
 	if (p->eo)
 		eo_close(p, part, batch);
 	if (!part->inflight) {
@@ -637,6 +706,11 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		return ADD_BLOCKED; /* its record is not read yet */
 	if (route->tripped)
 		return ADD_BLOCKED; /* the circuit breaker stopped the topic */
+	if (!part->recovering && mem_full(p)) {
+		/* A recovery is exempt: its range must close whole. */
+		mem_block(p, part);
+		return ADD_BLOCKED;
+	}
 	if (part->recovering && msg->offset > part->rec_last) {
 		/* The range's last messages are gone (retention). */
 		if (!part_seal(p, part))
@@ -761,6 +835,7 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		part->open->nrows++;
 	}
 covered:
+	mem_note(p, part->open);
 	breaker_count(p, route, bad);
 	route->stats.messages++;
 	ck_batch_cover(part->open, msg->offset, now, ts);
@@ -1475,6 +1550,9 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 {
 	int64_t next = PIPELINE_TICK_MS;
 
+	if (p->mem_over && !mem_full(p))
+		p->mem_over = false;
+
 	for (size_t r = 0; r < p->nroutes; r++) {
 		struct route *route = &p->routes[r];
 		for (size_t i = 0; i < route->nparts; i++) {
@@ -1487,6 +1565,11 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 				eo_prepare(p, r, part, now);
 				if (part->eo_ready && !p->stopping)
 					part_drain_backlog(p, r, part);
+			}
+			if (part->mem_blocked && !mem_full(p) &&
+			    !p->stopping) {
+				part->mem_blocked = false;
+				part_drain_backlog(p, r, part);
 			}
 			if (!part->open)
 				continue;
@@ -1568,6 +1651,17 @@ static void log_stats(struct ck_pipeline *p, bool final)
 				    route->bad_logged - BAD_LOG_LIMIT);
 		route->bad_logged = 0;
 		*o = *s;
+	}
+	if (p->mem_pauses != p->mem_pauses_reported ||
+	    (final && p->mem_pauses)) {
+		ck_log_info("memory: batches held at most %" PRIu64 " MiB of "
+			    "the %" PRIu64 " MiB memory_budget; partitions "
+			    "paused %" PRIu64 " times for it%s",
+			    p->mem_peak >> 20, p->config->memory_budget >> 20,
+			    final ? p->mem_pauses
+				  : p->mem_pauses - p->mem_pauses_reported,
+			    final ? " in all" : " since the last stats line");
+		p->mem_pauses_reported = p->mem_pauses;
 	}
 }
 

@@ -71,6 +71,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->shutdown_timeout_ms, 30000);
 	assert_int_equal(c->log_level, CK_LOG_INFO);
 	assert_int_equal(c->delivery, CK_DELIVERY_AT_LEAST_ONCE);
+	assert_int_equal(c->memory_budget, 64u << 20);
 	assert_int_equal(c->nroutes, 1);
 	assert_string_equal(c->routes[0].topic, "events");
 	assert_string_equal(c->routes[0].table, "events");
@@ -175,7 +176,7 @@ static void test_errors_structure(void **state)
 	expect_error(MINIMAL "bogus: 1\n",
 		     "t.yaml:10:1: bogus: unknown key (expected one of: kafka, "
 		     "clickhouse, batch, retry, topics, shutdown_timeout, "
-		     "stats_interval, log_level, delivery, dlq)");
+		     "stats_interval, log_level, delivery, dlq, memory_budget)");
 	expect_error("clickhouse: {url: http://x}\n"
 		     "topics: [{topic: t, table: t}]\n",
 		     "t.yaml: kafka: required section is missing");
@@ -438,6 +439,32 @@ static void test_errors_batch_and_topics(void **state)
 				 "topics: [{topic: t, table: t}]\n",
 		     "t.yaml:3:11: delivery: expected at-least-once or "
 		     "exactly-once, got \"exactly_once\"");
+}
+
+/* memory_budget: explicit, the default, and the default raised by a batch. */
+static void test_memory_budget(void **state)
+{
+	struct ck_config *c;
+	(void)state;
+
+	c = load_ok(KAFKA_CH_OK "memory_budget: 32MiB\n"
+				"topics: [{topic: t, table: t}]\n");
+	assert_int_equal(c->memory_budget, 32u << 20);
+	ck_config_destroy(c);
+	/* Unset: twice the largest batch when that is over 64 MiB. */
+	c = load_ok(KAFKA_CH_OK "topics: [{topic: t, table: t}, {topic: u, "
+				"table: u, batch: {max_bytes: 100MiB}}]\n");
+	assert_int_equal(c->memory_budget, 200u << 20);
+	ck_config_destroy(c);
+	expect_error(KAFKA_CH_OK "memory_budget: 8MiB\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:16: memory_budget: must be at least the largest "
+		     "batch.max_bytes (16777216 bytes, topics[0]): such a "
+		     "batch could never fill");
+	expect_error(KAFKA_CH_OK "memory_budget: 0\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:16: memory_budget: expected a size such as "
+		     "64MiB, got \"0\"");
 }
 
 static void test_route_columns(void **state)
@@ -786,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_debezium_format_and_meta),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_env_expansion),
 		cmocka_unit_test(test_errors_structure),
