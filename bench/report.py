@@ -225,17 +225,39 @@ def latency(a):
                  "most one poll period plus the query time, see mean poll ms). Rates are "
                  "% of chute's median drain rate from the throughput runs. Median over "
                  "runs where there are several.\n")
-    lines.append("| sink | flush ms | rate % | rows/s | probes seen | p50 ms | p99 ms | max ms | "
+    lines.append("| sink | flush ms | rate % | rows/s | probes seen | p50 ms | median ms | p99 ms | max ms | "
                  "mean poll ms | contender CPU s | ClickHouse CPU s | broker CPU s |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c, f, pct in keys:
         rs = [r for r in rows if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == (c, f, pct)]
         seen = f"{sum(int(r['seen']) for r in rs)}/{sum(int(r['probes']) for r in rs)}"
         cells = [fmt([num(r, k) for r in rs], sp) for k, sp in (
-            ("p50_ms", "{:.0f}"), ("p99_ms", "{:.0f}"), ("max_ms", "{:.0f}"), ("mean_poll_ms", "{:.1f}"),
+            ("p50_ms", "{:.0f}"), ("median_ms", "{:.0f}"), ("p99_ms", "{:.0f}"), ("max_ms", "{:.0f}"),
+            ("mean_poll_ms", "{:.1f}"),
             ("contender_cpu_s", "{:.2f}"), ("server_cpu_s", "{:.2f}"), ("broker_cpu_s", "{:.2f}"))]
         lines.append(f"| {'chute' if c == 'chute' else 'Kafka engine'} | {f} | {pct} | "
                      f"{int(rs[0]['rate']):,} | {seen} | " + " | ".join(cells) + " |")
+    staged = [k for k in keys if k[0] == "chute" and any(
+        num(r, "pre_insert_p50_ms") is not None for r in rows
+        if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == k)]
+    if staged:
+        lines.append("\n**chute, per batch** (bench/chute_stages.py, from chute's debug log and "
+                     "the topic): *pre-insert* = the batch's first message's Kafka timestamp → "
+                     "insert start (fetch + batch wait + waiting for an insert worker); "
+                     "*beyond max_wait* = pre-insert − max_wait (fetch + queueing + timer "
+                     "lateness); *insert* = chute's own insert time. chute records no fetch, "
+                     "seal or commit times, so those are not split further. p50 / p99 ms over "
+                     "the batches of a run.\n")
+        lines.append("| flush ms | rate % | batches | rows per batch | pre-insert p50 / p99 | "
+                     "beyond max_wait p50 / p99 | insert p50 / p99 / max |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for c, f, pct in staged:
+            rs = [r for r in rows if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == (c, f, pct)]
+            m = lambda k: fmt([num(r, k) for r in rs], "{:.0f}")
+            lines.append(f"| {f} | {pct} | {m('batches')} | {m('rows_per_batch')} | "
+                         f"{m('pre_insert_p50_ms')} / {m('pre_insert_p99_ms')} | "
+                         f"{m('beyond_wait_p50_ms')} / {m('beyond_wait_p99_ms')} | "
+                         f"{m('insert_p50_ms')} / {m('insert_p99_ms')} / {m('insert_max_ms')} |")
     mism = [int(r["kafka_time_mismatches"]) for r in rows
             if r["contender"] == "chute" and r["kafka_time_mismatches"] not in ("NA", "")]
     if mism:
