@@ -37,7 +37,8 @@ so the last sentinel visible means every row is.
 
 All polls go over one keep-alive HTTP connection (a new connection per poll
 costs the server more, see bench/README.md). Exit 1 on timeout. Prints
-"polls=P [sentinel_queries=Q] last=V" to stderr.
+"polls=P sentinel_queries=Q|count_queries=Q last=V" to stderr (run.sh
+appends it to its WORK/wait.log).
 """
 import argparse
 import http.client
@@ -96,7 +97,7 @@ def main():
         poll_sql = f"SELECT uniqExact({col}) FROM {a.db}.{a.table} WHERE {col} >= {base}"
 
     deadline = time.time() + a.timeout
-    polls, checks, v, sig = 0, 0, 0, None
+    polls, checks, counts, v, sig = 0, 0, 0, 0, None
     while True:
         polls += 1
         if a.rows is None:
@@ -111,6 +112,7 @@ def main():
             if a.rows is None:
                 break
             c = num(query(f"SELECT count() FROM {a.db}.{a.table}"))
+            counts += 1
             if c == target:
                 break
             if c > target:
@@ -123,8 +125,8 @@ def main():
                   file=sys.stderr)
             sys.exit(1)
         time.sleep(a.interval)
-    print(f"polls={polls}" + (f" sentinel_queries={checks}" if a.rows is None else "")
-          + f" last={v}", file=sys.stderr)
+    print(f"polls={polls}" + (f" sentinel_queries={checks}" if a.rows is None
+                              else f" count_queries={counts}") + f" last={v}", file=sys.stderr)
 
 
 if __name__ == "__main__":
