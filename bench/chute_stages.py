@@ -29,8 +29,9 @@ with kcat) → visible into:
     commit      not recorded by chute (not on the path to visibility: the
                 rows are visible once the insert is acknowledged)
 
-The log time is when the main loop handled the acknowledgement, which can
-be up to one loop tick after it; log times have ms resolution. Prints JSON:
+The log time is when the main loop handled the acknowledgement (the worker
+wakes it, so the gap should be small; not measured); log times have ms
+resolution. Prints JSON:
 batches, rows per batch (median) and p50/p99/max of each stage in ms.
 """
 import datetime
