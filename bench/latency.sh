@@ -16,14 +16,21 @@
 # every BENCH_SAMPLE-th (50th) row and notes when it first shows up.
 #   chute:F  build/chute with batch.max_wait F ms (otherwise defaults), and a
 #            _kafka_time column filled from the record ({meta: timestamp});
-#            the poller checks it equals the producer's timestamp
+#            the poller checks it equals the producer's timestamp. Runs with
+#            log_level: debug (one line per inserted batch, nothing else per
+#            message), which bench/chute_stages.py turns into a per-batch
+#            split: first message's Kafka timestamp → insert start (fetch +
+#            batch wait + worker queue), and the insert; chute records no
+#            fetch, seal or commit times (bench/README.md)
 #   kafka:F  Kafka engine + materialized view, kafka_num_consumers = 1,
 #            stream_flush_interval_ms F (the server restarts when F changes)
 # The order alternates per rate (A B, then B A). The naive pipe is left out:
 # clickhouse-client sends a block per 1,048,576 rows (max_insert_block_size)
 # or at EOF, so at these rates its latency is the time to gather a million
 # rows, not a property of a sink.
-# Writes bench/results/<date>-<workload>-latency.{csv,md}.
+# Per run: p50, median, p99 and max of the probes' latencies, the poller's
+# figures, CPU seconds of the contender, server and broker, and for chute
+# the stage split. Writes bench/results/<date>-<workload>-latency.{csv,md}.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -89,6 +96,7 @@ clickhouse:
   url: $CLICKHOUSE_URL
   database: default
   user: default
+log_level: debug
 batch:
   max_wait: ${4}ms
 topics:
@@ -113,7 +121,9 @@ start_kafka() {
 }
 stop_kafka() { chq "DROP TABLE ${2}_mv; DROP TABLE ${2}_queue"; }
 
-echo "workload,contender,flush_ms,rate_pct,rate,seconds,probes,seen,p50_ms,p99_ms,max_ms,polls,mean_poll_ms,kafka_time_mismatches,contender_cpu_s,server_cpu_s,broker_cpu_s" >"$CSV"
+STAGES=(batches rows_per_batch pre_insert_p50_ms pre_insert_p99_ms beyond_wait_p50_ms
+        beyond_wait_p99_ms insert_p50_ms insert_p99_ms insert_max_ms)
+echo "workload,contender,flush_ms,rate_pct,rate,seconds,probes,seen,p50_ms,median_ms,p99_ms,max_ms,polls,mean_poll_ms,kafka_time_mismatches,contender_cpu_s,server_cpu_s,broker_cpu_s,$(IFS=,; echo "${STAGES[*]}")" >"$CSV"
 run=0
 flushes="$(for c in $CONFIGS; do echo "${c#*:}"; done | awk '!seen[$0]++')"
 for flush in $flushes; do
@@ -145,15 +155,21 @@ for flush in $flushes; do
             ccpu=0; [ "$CPID" = 0 ] || ccpu="$(cpu_s "$CPID")"
             s1="$(cpu_s "$CLICKHOUSE_PID")"; b1="$(cpu_s "$KAFKA_PID")"
             "stop_$c" "$run" "$table"
+            stages="$WORK/lat-$run.stages.json"; echo '{}' >"$stages"
+            if [ "$c" = chute ]; then
+                python3 "$REPO/bench/chute_stages.py" "$WORK/lat-chute-$run.log" \
+                    "$KAFKA_BOOTSTRAP" "$topic" "$flush" >"$stages" || echo '{}' >"$stages"
+            fi
             chq "DROP TABLE $table"
             scripts/dev-env.sh topics --delete --topic "$topic" >/dev/null 2>&1 || true
-            python3 - "$WORK/lat-$run.json" "$WORKLOAD,$c,$flush,$pct,$rate,$SECS" \
-                "$ccpu,$(fsub "$s1" "$s0"),$(fsub "$b1" "$b0")" >>"$CSV" <<'EOF'
+            python3 - "$WORK/lat-$run.json" "$stages" "$WORKLOAD,$c,$flush,$pct,$rate,$SECS" \
+                "$ccpu,$(fsub "$s1" "$s0"),$(fsub "$b1" "$b0")" "${STAGES[@]}" >>"$CSV" <<'EOF'
 import json, sys
-r = json.load(open(sys.argv[1]))
-g = lambda k: str(r.get(k, "NA"))
-print(",".join([sys.argv[2]] + [g(k) for k in ("probes", "seen", "p50_ms", "p99_ms", "max_ms",
-      "polls", "mean_poll_ms", "kafka_time_mismatches")] + [sys.argv[3]]))
+r, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+g = lambda d, k: str(d.get(k, "NA"))
+print(",".join([sys.argv[3]] + [g(r, k) for k in ("probes", "seen", "p50_ms", "median_ms", "p99_ms",
+      "max_ms", "polls", "mean_poll_ms", "kafka_time_mismatches")] + [sys.argv[4]]
+      + [g(st, k) for k in sys.argv[5:]]))
 EOF
             tail -n 1 "$CSV" >&2
         done

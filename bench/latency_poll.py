@@ -20,12 +20,15 @@ explicitly by the producer, same clock). With --kafka-time-col, the
 timestamps the sink stored from the Kafka record are read back at the end
 and compared with the producer's.
 
-Writes OUT.json: probes, seen, p50/p99/max ms, polls, mean poll ms.
+Writes OUT.json: probes, seen, p50/p99/max ms (nearest rank: the value at
+index int(q * n) of the sorted latencies), median ms (statistics.median: the
+mean of the two middle values for an even count), polls, mean poll ms.
 """
 import argparse
 import http.client
 import json
 import os
+import statistics
 import time
 import urllib.parse
 
@@ -83,7 +86,8 @@ def main():
            "mean_poll_ms": round(poll_ms / max(polls, 1), 1)}
     if lat:
         pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-        res.update(p50_ms=round(pick(0.50)), p99_ms=round(pick(0.99)), max_ms=round(lat[-1]))
+        res.update(p50_ms=round(pick(0.50)), median_ms=round(statistics.median(lat)),
+                   p99_ms=round(pick(0.99)), max_ms=round(lat[-1]))
     if a.kafka_time_col:
         rows = query(f"SELECT {a.id_col}, {a.kafka_time_col} FROM {a.table} "
                      f"WHERE {a.id_col} % {a.sample} = 0 FORMAT TSV").split("\n")

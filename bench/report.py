@@ -7,10 +7,15 @@ per CPU-second per contender and workload, and latency percentiles per rate.
 
     report.py RESULTS.csv RESULTS.md [--kafka-version V] [--clickhouse-version V]
               [--librdkafka-version V] [--chute-commit C] [--chute-props P]
+              [--workload-info DATA.json]
+
+Runs whose `check` column (run.sh) is not "ok" are listed but left out of
+the medians, ratios and chart.
     report.py --latency LATENCY.csv LATENCY.md
 """
 import argparse
 import csv
+import json
 import os
 import platform
 import statistics
@@ -74,28 +79,61 @@ def median_of(rows, k):
     return statistics.median(vals) if vals else None
 
 
+def checked(r):
+    """True for a run whose completeness check passed (CSVs before the
+    check column count as passed)."""
+    return r.get("check") in (None, "", "ok")
+
+
 def throughput(a):
-    rows = list(csv.DictReader(open(a.csv)))
-    if not rows:
+    all_rows = list(csv.DictReader(open(a.csv)))
+    if not all_rows:
         raise SystemExit("report.py: no runs in " + a.csv)
+    rows = [r for r in all_rows if checked(r)]
     order = []
     for r in rows:
         if r["contender"] not in order:
             order.append(r["contender"])
     by = {c: [r for r in rows if r["contender"] == c] for c in order}
 
-    w = rows[0]["workload"]
-    n = int(rows[0]["rows"])
-    nbytes = int(rows[0]["json_bytes"])
-    lines = [f"# {w} workload: {n:,} rows, {nbytes / n:.0f} B of JSON per row\n"]
-    lines.append("Each topic drained from the earliest offset into an empty "
-                 "MergeTree table until `count()` = N. Median of the runs, "
-                 "(min–max) across them. CPU from /proc/PID/stat "
-                 "(utime+stime). The Kafka engine's consumer runs inside "
-                 "ClickHouse, so its CPU is in the ClickHouse column. "
-                 "Rows per CPU-second counts the contender plus the "
-                 "ClickHouse server (not the broker, which serves all "
-                 "contenders alike).\n")
+    w = all_rows[0]["workload"]
+    n = int(all_rows[0]["rows"])
+    nbytes = int(all_rows[0]["json_bytes"])
+    dbz = w == "debezium"
+    if dbz:
+        lines = [f"# debezium workload: {n:,} change events, {nbytes / n:.0f} B of JSON per event\n"]
+        if a.workload_info:
+            info = json.load(open(a.workload_info))
+            ops = info["ops"]
+            lines.append(f"Debezium PostgreSQL envelopes without the embedded schema "
+                         f"(bench/gen_debezium.py), {info['keys']:,} keys: "
+                         f"{ops['c']:,} c, {ops['u']:,} u, {ops['d']:,} d (4 of the c are the "
+                         f"sentinels), no tombstones; {info['expect']['count']:,} live keys at "
+                         f"the end.\n")
+        lines.append("Each topic drained from the earliest offset into an empty "
+                     "ReplacingMergeTree(_version) table (a _deleted column: the 18.16 "
+                     "form of chute's upsert mode) until the sentinel key that ends each "
+                     "partition is visible; then `FINAL WHERE NOT _deleted` is compared "
+                     "with the generator's model. chute: `format: debezium`; Kafka engine "
+                     "and pipe: the envelope as one TSV String column and a materialized "
+                     "view with visitParamExtract* (bench/README.md). "
+                     "Median of the runs, (min–max) across them. CPU from /proc/PID/stat "
+                     "(utime+stime). The Kafka engine's consumer runs inside "
+                     "ClickHouse, so its CPU is in the ClickHouse column. "
+                     "Rows per CPU-second counts the contender plus the "
+                     "ClickHouse server (not the broker, which serves all "
+                     "contenders alike).\n")
+    else:
+        lines = [f"# {w} workload: {n:,} rows, {nbytes / n:.0f} B of JSON per row\n"]
+        lines.append("Each topic drained from the earliest offset into an empty "
+                     "MergeTree table until it holds N rows (polled in system.parts, "
+                     "confirmed by `count()`). Median of the runs, "
+                     "(min–max) across them. CPU from /proc/PID/stat "
+                     "(utime+stime). The Kafka engine's consumer runs inside "
+                     "ClickHouse, so its CPU is in the ClickHouse column. "
+                     "Rows per CPU-second counts the contender plus the "
+                     "ClickHouse server (not the broker, which serves all "
+                     "contenders alike).\n")
     lines.append("| | " + " | ".join(NAMES.get(c, c) + f" (n={len(by[c])})" for c in order) + " |")
     lines.append("|---" * (len(order) + 1) + "|")
     for key, label, spec in METRICS:
@@ -119,12 +157,17 @@ def throughput(a):
                 cells.append(f"{ch / pe:.2f}×" if ch and pe else "—")
             lines.append(f"| {NAMES.get(c, c)} | " + " | ".join(cells) + " |")
 
+    bad = [r for r in all_rows if not checked(r)]
+    if bad:
+        lines.append(f"\n**{len(bad)} run(s) failed the completeness check and are left out "
+                     f"of the figures above** (see the run list).\n")
     lines.append("\n## Runs, in the order they ran\n")
-    lines.append("| # | contender | wall s | rows/s | contender CPU s | ClickHouse CPU s | broker CPU s | RSS MB |")
-    lines.append("|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    lines.append("| # | contender | wall s | rows/s | contender CPU s | ClickHouse CPU s | broker CPU s | RSS MB | check |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in all_rows:
         lines.append(f"| {r['run']} | {r['contender']} | {r['wall_s']} | {r['rows_per_s']} | "
-                     f"{r['contender_cpu_s']} | {r['server_cpu_s']} | {r['broker_cpu_s']} | {r['rss_mb']} |")
+                     f"{r['contender_cpu_s']} | {r['server_cpu_s']} | {r['broker_cpu_s']} | {r['rss_mb']} | "
+                     f"{r.get('check') or '—'} |")
 
     lines.append("\n## Machine and versions\n")
     lines.append(f"- {os.cpu_count()} CPUs ({cpu_model()}), {mem_gib():.1f} GiB RAM, "
@@ -140,15 +183,22 @@ def throughput(a):
                  "server and consumer; one consumer, like one chute process), "
                  "18.16's default flush (stream_flush_interval_ms = 7500, blocks of "
                  "max_block_size = 65536 rows), auto.offset.reset = smallest in the "
-                 "server's <kafka> config (bench/env.sh)")
+                 "server's <kafka> config (bench/env.sh)"
+                 + ("; debezium: kafka_format 'TSV' with one String column, "
+                    "kafka_row_delimiter '\\n', and a view extracting before/after/op/lsn "
+                    "with visitParamExtract* (18.16 has no JSONExtract*)" if dbz else ""))
+    if dbz and "pipe" in by:
+        lines.append("- pipe (debezium): kcat … | clickhouse-client INSERT INTO a Null table "
+                     "FORMAT TSV, the same view into the table")
     if "sinker" in by:
         lines.append("- clickhouse_sinker: built from source (bench/get-sinker.sh), native "
                      "protocol, autoSchema, its default batching (bufferSize 1,048,576 rows, "
                      "flushInterval 10 s)")
     lines.append("- Topic: 4 partitions, produced once by kcat from "
-                 "`bench_encode --emit` (deterministic from the seed)")
+                 + ("`bench/gen_debezium.py` (keyed, key k in partition k % 4)" if dbz
+                    else "`bench_encode --emit`") + " (deterministic from the seed)")
     lines.append("\nReproduce: `bench/run.sh` (after scripts/setup.sh); "
-                 "`BENCH_ROWS`, `BENCH_WORKLOAD=narrow|wide`, `BENCH_ORDER` adjust it.\n")
+                 "`BENCH_ROWS`, `BENCH_WORKLOAD=narrow|wide|debezium`, `BENCH_ORDER` adjust it.\n")
     return lines
 
 
@@ -175,17 +225,39 @@ def latency(a):
                  "most one poll period plus the query time, see mean poll ms). Rates are "
                  "% of chute's median drain rate from the throughput runs. Median over "
                  "runs where there are several.\n")
-    lines.append("| sink | flush ms | rate % | rows/s | probes seen | p50 ms | p99 ms | max ms | "
+    lines.append("| sink | flush ms | rate % | rows/s | probes seen | p50 ms | median ms | p99 ms | max ms | "
                  "mean poll ms | contender CPU s | ClickHouse CPU s | broker CPU s |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c, f, pct in keys:
         rs = [r for r in rows if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == (c, f, pct)]
         seen = f"{sum(int(r['seen']) for r in rs)}/{sum(int(r['probes']) for r in rs)}"
         cells = [fmt([num(r, k) for r in rs], sp) for k, sp in (
-            ("p50_ms", "{:.0f}"), ("p99_ms", "{:.0f}"), ("max_ms", "{:.0f}"), ("mean_poll_ms", "{:.1f}"),
+            ("p50_ms", "{:.0f}"), ("median_ms", "{:.0f}"), ("p99_ms", "{:.0f}"), ("max_ms", "{:.0f}"),
+            ("mean_poll_ms", "{:.1f}"),
             ("contender_cpu_s", "{:.2f}"), ("server_cpu_s", "{:.2f}"), ("broker_cpu_s", "{:.2f}"))]
         lines.append(f"| {'chute' if c == 'chute' else 'Kafka engine'} | {f} | {pct} | "
                      f"{int(rs[0]['rate']):,} | {seen} | " + " | ".join(cells) + " |")
+    staged = [k for k in keys if k[0] == "chute" and any(
+        num(r, "pre_insert_p50_ms") is not None for r in rows
+        if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == k)]
+    if staged:
+        lines.append("\n**chute, per batch** (bench/chute_stages.py, from chute's debug log and "
+                     "the topic): *pre-insert* = the batch's first message's Kafka timestamp → "
+                     "insert start (fetch + batch wait + waiting for an insert worker); "
+                     "*beyond max_wait* = pre-insert − max_wait (fetch + queueing + timer "
+                     "lateness); *insert* = chute's own insert time. chute records no fetch, "
+                     "seal or commit times, so those are not split further. p50 / p99 ms over "
+                     "the batches of a run.\n")
+        lines.append("| flush ms | rate % | batches | rows per batch | pre-insert p50 / p99 | "
+                     "beyond max_wait p50 / p99 | insert p50 / p99 / max |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for c, f, pct in staged:
+            rs = [r for r in rows if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == (c, f, pct)]
+            m = lambda k: fmt([num(r, k) for r in rs], "{:.0f}")
+            lines.append(f"| {f} | {pct} | {m('batches')} | {m('rows_per_batch')} | "
+                         f"{m('pre_insert_p50_ms')} / {m('pre_insert_p99_ms')} | "
+                         f"{m('beyond_wait_p50_ms')} / {m('beyond_wait_p99_ms')} | "
+                         f"{m('insert_p50_ms')} / {m('insert_p99_ms')} / {m('insert_max_ms')} |")
     mism = [int(r["kafka_time_mismatches"]) for r in rows
             if r["contender"] == "chute" and r["kafka_time_mismatches"] not in ("NA", "")]
     if mism:
@@ -213,7 +285,7 @@ def chart(outdir, date):
     for name in sorted(os.listdir(outdir)):
         if not (name.startswith(date) and name.endswith(".csv")):
             continue
-        rows = list(csv.DictReader(open(os.path.join(outdir, name))))
+        rows = [r for r in csv.DictReader(open(os.path.join(outdir, name))) if checked(r)]
         if not rows:
             continue
         if "p99_ms" in rows[0]:
@@ -291,6 +363,7 @@ def main():
     for k in ("kafka-version", "clickhouse-version", "librdkafka-version",
               "chute-commit", "chute-props"):
         ap.add_argument("--" + k, default="?")
+    ap.add_argument("--workload-info")
     a = ap.parse_args()
     lines = latency(a) if a.latency else throughput(a)
     outdir = os.path.dirname(os.path.abspath(a.md))
