@@ -320,6 +320,16 @@ EOF
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <!-- tests: a user who may read but not insert nor change settings -->
+        <chute_readonly>
+            <password></password>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>readonly</profile>
+            <quota>default</quota>
+        </chute_readonly>
     </users>
     <quotas>
         <default>

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "consume/consumer.h"
 #include "dlq/dlq.h"
 #include "dlq/record.h"
 
@@ -194,61 +195,6 @@ static int pick_topics(struct options *opt, const struct ck_config *config)
 				 "dlq.topic nor topics[].dlq_topic; name one "
 				 "with --dlq-topic");
 	return 0;
-}
-
-static rd_kafka_t *new_consumer(const struct ck_config *config,
-				struct ck_err *err)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char errstr[512];
-	rd_kafka_t *rk;
-	/* Only assign() is used: the group id never joins or commits. */
-	const char *fixed[][2] = {
-		{"group.id", "chute-dlq-replay"},
-		{"enable.auto.commit", "false"},
-		{"enable.auto.offset.store", "false"},
-		{"enable.partition.eof", "true"},
-		{"auto.offset.reset", "error"},
-	};
-
-	for (size_t i = 0; i < config->kafka.nproperties; i++) {
-		if (rd_kafka_conf_set(conf, config->kafka.properties[i].key,
-				      config->kafka.properties[i].value, errstr,
-				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			ck_err_set(err, CK_ERR_CONFIG,
-				   "kafka.properties.%s: librdkafka rejects "
-				   "it: %s",
-				   config->kafka.properties[i].key, errstr);
-			goto fail;
-		}
-	}
-	if (rd_kafka_conf_set(conf, "bootstrap.servers",
-			      config->kafka.bootstrap_servers, errstr,
-			      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-		ck_err_set(err, CK_ERR_CONFIG,
-			   "kafka.bootstrap_servers: librdkafka rejects it: %s",
-			   errstr);
-		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr,
-				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			ck_err_set(err, CK_ERR_CONFIG, "%s: %s", fixed[i][0],
-				   errstr);
-			goto fail;
-		}
-	}
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-	if (!rk) {
-		ck_err_set(err, CK_ERR_CONFIG,
-			   "kafka: cannot create the consumer: %s", errstr);
-		goto fail;
-	}
-	rd_kafka_poll_set_consumer(rk);
-	return rk;
-fail:
-	rd_kafka_conf_destroy(conf);
-	return NULL;
 }
 
 /*
@@ -503,7 +449,7 @@ int ck_cli_dlq_replay(int argc, char **argv)
 	if (code)
 		goto out;
 	code = 1;
-	rk = new_consumer(config, &err);
+	rk = ck_consumer_new_reader(config, "chute-dlq-replay", &err);
 	if (!rk || (!opt.dry_run && ck_dlq_new(config, &dlq, &err) != CK_OK)) {
 		ck_log_error("dlq replay: %s", err.msg);
 		code = err.code == CK_ERR_CONFIG ? 2 : 1;

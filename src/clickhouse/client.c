@@ -153,6 +153,8 @@ static enum ck_ch_class code_class(int code)
 	case 321: /* VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE */
 	case 349: /* CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN */
 	case 376: /* CANNOT_PARSE_UUID */
+	case 395: /* FUNCTION_THROW_IF_VALUE_IS_NON_ZERO: a MATERIALIZED or
+		   * DEFAULT expression, or a view, refused a row */
 	case 407: /* DECIMAL_OVERFLOW */
 	case 441: /* CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING (IPv4/IPv6) */
 	case 469: /* VIOLATED_CONSTRAINT */

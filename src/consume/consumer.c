@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
@@ -216,4 +217,117 @@ int ck_consumer_subscribe(rd_kafka_t *rk, const struct ck_config *config,
 		return ck_err_set(err, CK_ERR_KAFKA, "kafka: subscribe failed: %s",
 				  rd_kafka_err2str(code));
 	return CK_OK;
+}
+
+rd_kafka_t *ck_consumer_new_reader(const struct ck_config *config,
+				   const char *group_id, struct ck_err *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[512];
+	rd_kafka_t *rk;
+	const char *fixed[][2] = {
+		{"group.id", group_id},
+		{"enable.auto.commit", "false"},
+		{"enable.auto.offset.store", "false"},
+		{"enable.partition.eof", "true"},
+		{"auto.offset.reset", "error"},
+	};
+
+	for (size_t i = 0; i < config->kafka.nproperties; i++) {
+		if (rd_kafka_conf_set(conf, config->kafka.properties[i].key,
+				      config->kafka.properties[i].value, errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			ck_err_set(err, CK_ERR_CONFIG,
+				   "kafka.properties.%s: librdkafka rejects "
+				   "it: %s",
+				   config->kafka.properties[i].key, errstr);
+			goto fail;
+		}
+	}
+	if (rd_kafka_conf_set(conf, "bootstrap.servers",
+			      config->kafka.bootstrap_servers, errstr,
+			      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+		ck_err_set(err, CK_ERR_CONFIG,
+			   "kafka.bootstrap_servers: librdkafka rejects it: %s",
+			   errstr);
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			ck_err_set(err, CK_ERR_CONFIG, "%s: %s", fixed[i][0],
+				   errstr);
+			goto fail;
+		}
+	}
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		ck_err_set(err, CK_ERR_CONFIG,
+			   "kafka: cannot create the consumer: %s", errstr);
+		goto fail;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	return rk;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+int ck_consumer_read_range(rd_kafka_t *reader, const char *topic,
+			   int32_t partition, int64_t first, int64_t last,
+			   int timeout_ms,
+			   void (*fn)(void *arg, const rd_kafka_message_t *msg),
+			   void *arg, struct ck_err *err)
+{
+	rd_kafka_topic_partition_list_t *list =
+		rd_kafka_topic_partition_list_new(1);
+	int64_t idle_since = ck_clock_mono_ms();
+	rd_kafka_resp_err_t code;
+	int rc = CK_ERR_KAFKA;
+
+	rd_kafka_topic_partition_list_add(list, topic, partition)->offset =
+		first;
+	code = rd_kafka_assign(reader, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (code)
+		return ck_err_set(err, CK_ERR_KAFKA,
+				  "kafka: cannot read %s[%d] from offset %lld: "
+				  "%s",
+				  topic, (int)partition, (long long)first,
+				  rd_kafka_err2str(code));
+	for (;;) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, 100);
+		bool end;
+
+		if (!m) {
+			if (ck_clock_mono_ms() - idle_since < timeout_ms)
+				continue;
+			ck_err_set(err, CK_ERR_KAFKA,
+				   "kafka: no message of %s[%d] from offset "
+				   "%lld within %d ms",
+				   topic, (int)partition, (long long)first,
+				   timeout_ms);
+			break;
+		}
+		idle_since = ck_clock_mono_ms();
+		if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			ck_err_set(err, CK_ERR_KAFKA,
+				   "kafka: reading %s[%d] from offset %lld: %s",
+				   topic, (int)partition, (long long)first,
+				   rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			break;
+		}
+		end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+		      m->offset >= last;
+		if (!m->err && m->offset >= first && m->offset <= last)
+			fn(arg, m);
+		rd_kafka_message_destroy(m);
+		if (end) {
+			rc = CK_OK;
+			break;
+		}
+	}
+	rd_kafka_assign(reader, NULL);
+	return rc;
 }

@@ -60,4 +60,26 @@ int ck_consumer_check(rd_kafka_t *rk, const struct ck_config *config,
 int ck_consumer_subscribe(rd_kafka_t *rk, const struct ck_config *config,
 			  struct ck_err *err);
 
+/*
+ * A second consumer that only reads given partitions at given offsets: it
+ * is assigned, never subscribed, so it never joins a group nor commits.
+ * It has kafka.properties (TLS, SASL...) and bootstrap_servers, group.id
+ * group_id, and reports the end of a partition. NULL and err on failure.
+ */
+rd_kafka_t *ck_consumer_new_reader(const struct ck_config *config,
+				   const char *group_id, struct ck_err *err);
+
+/*
+ * Reads topic[partition] from offset first through last with a reader,
+ * calling fn for every message in that range (offsets may be missing:
+ * compaction, transaction markers). Returns CK_OK once last was passed or
+ * the partition ended, CK_ERR_KAFKA on an error or when no message came
+ * for timeout_ms. The reader is unassigned again either way.
+ */
+int ck_consumer_read_range(rd_kafka_t *reader, const char *topic,
+			   int32_t partition, int64_t first, int64_t last,
+			   int timeout_ms,
+			   void (*fn)(void *arg, const rd_kafka_message_t *msg),
+			   void *arg, struct ck_err *err);
+
 #endif

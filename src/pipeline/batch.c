@@ -21,6 +21,8 @@ void ck_batch_destroy(struct ck_batch *batch)
 	if (!batch)
 		return;
 	ck_buf_free(&batch->rows);
+	free(batch->index);
+	free(batch->rejects);
 	free(batch);
 }
 
@@ -34,6 +36,9 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	batch->last_offset = -1;
 	batch->opened_ms = 0;
 	batch->first_ts_ms = 0;
+	batch->sealed_ms = 0;
+	batch->sealed_by = "";
+	batch->started_ms = 0;
 	batch->route = route;
 	batch->partition = partition;
 	batch->epoch = epoch;
@@ -49,8 +54,68 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	atomic_store(&batch->cancelled, false);
 	batch->dlq_ticket = (struct ck_dlq_ticket){0};
 	batch->dlq_waiting = false;
+	batch->nrejects = 0;
+	batch->rejects_done = 0;
 	ck_err_clear(&batch->err);
 	batch->next = NULL;
+}
+
+/*
+ * Returns array grown to hold need items of elem bytes (*cap of them fit
+ * now), or NULL when it cannot grow (array is still valid then).
+ */
+static void *grow_array(void *array, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return array;
+	while (n < need)
+		n *= 2;
+	p = realloc(array, n * elem);
+	if (p)
+		*cap = n;
+	return p;
+}
+
+int ck_batch_index_row(struct ck_batch *batch, int64_t offset)
+{
+	size_t i = (size_t)batch->nrows - 1;
+	struct ck_batch_row *index = grow_array(
+		batch->index, &batch->index_cap, i + 1, sizeof(*index));
+
+	if (!index)
+		return CK_ERR_NOMEM;
+	batch->index = index;
+	index[i] = (struct ck_batch_row){offset, batch->rows.len};
+	return CK_OK;
+}
+
+struct ck_slice ck_batch_rows_slice(const struct ck_batch *batch, size_t lo,
+				    size_t hi)
+{
+	size_t start = lo ? batch->index[lo - 1].end : 0;
+	size_t end = hi ? batch->index[hi - 1].end : 0;
+
+	return (struct ck_slice){batch->rows.data + start, end - start};
+}
+
+int ck_batch_add_reject(struct ck_batch *batch, int64_t offset, int code,
+			const char *msg)
+{
+	struct ck_batch_reject *r = grow_array(batch->rejects,
+					       &batch->rejects_cap,
+					       batch->nrejects + 1, sizeof(*r));
+
+	if (!r)
+		return CK_ERR_NOMEM;
+	batch->rejects = r;
+	r = &batch->rejects[batch->nrejects++];
+	r->offset = offset;
+	r->code = code;
+	snprintf(r->msg, sizeof(r->msg), "%s", msg);
+	return CK_OK;
 }
 
 bool ck_batch_query_id(char *out, size_t cap, const char *table,

@@ -41,8 +41,32 @@ enum ck_batch_status {
 	CK_BATCH_UNKNOWN,
 };
 
+/* Where a row of a batch ends in its buffer, and the message it came from. */
+struct ck_batch_row {
+	int64_t offset;
+	size_t end;
+};
+
+/* A row the server refused as bad data when the batch was split. */
+struct ck_batch_reject {
+	int64_t offset;
+	int code;      /* ClickHouse error code (0: none) */
+	char msg[256]; /* the server's message */
+};
+
 struct ck_batch {
 	struct ck_buf rows;  /* encoded rows */
+	/*
+	 * One entry per row, in order: a batch the server refuses as bad
+	 * data is split along these to isolate the rows it refuses
+	 * (inserter.c), which end up in rejects.
+	 */
+	struct ck_batch_row *index;
+	size_t index_cap;
+	struct ck_batch_reject *rejects;
+	size_t nrejects;
+	size_t rejects_cap;
+	size_t rejects_done; /* how many of them the pipeline has handled */
 	/*
 	 * The most bytes rows ever held since its storage was allocated: what
 	 * the pipeline counts against memory_budget (the pages touched).
@@ -54,6 +78,10 @@ struct ck_batch {
 	int64_t last_offset;
 	int64_t opened_ms;   /* monotonic time of the first message */
 	int64_t first_ts_ms; /* Kafka timestamp of the first message */
+	/* Stage times (monotonic) for the per-batch debug line. */
+	int64_t sealed_ms;   /* closed */
+	const char *sealed_by; /* "rows", "bytes", "max_wait", ... */
+	int64_t started_ms;  /* an insert worker took it */
 
 	size_t route;        /* index into the config's routes */
 	/*
@@ -111,6 +139,23 @@ void ck_batch_destroy(struct ck_batch *batch);
 /* Makes a batch empty for reuse, keeping its buffer's allocation. */
 void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 		    uint64_t epoch);
+
+/*
+ * Notes that the row just appended to batch->rows came from the message at
+ * offset (call after nrows++). CK_ERR_NOMEM if the index cannot grow.
+ */
+int ck_batch_index_row(struct ck_batch *batch, int64_t offset);
+
+/* The bytes of rows [lo, hi) of batch, as indexed. */
+struct ck_slice ck_batch_rows_slice(const struct ck_batch *batch, size_t lo,
+				    size_t hi);
+
+/*
+ * Adds a refused row to batch->rejects. CK_ERR_NOMEM if the list cannot
+ * grow.
+ */
+int ck_batch_add_reject(struct ck_batch *batch, int64_t offset, int code,
+			const char *msg);
 
 /*
  * The query_id of a batch's inserts: the same for every attempt at one

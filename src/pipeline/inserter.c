@@ -68,112 +68,138 @@ static bool backoff_sleep(struct ck_inserter *ins, int64_t ms)
 	return !aborted;
 }
 
-static void insert_batch(struct worker *w, struct ck_batch *batch)
+/*
+ * Splitting a batch the server refuses as bad data (docs/dlq.md): both
+ * halves of a refused part are tried, then the refused halves are split
+ * again, until each refused row stands alone. A row is taken as refused
+ * only once another part of the batch was accepted, which shows the table
+ * takes rows at all; if every part down to a single row was refused, the
+ * table refuses the rows themselves (it changed), and the batch is retried
+ * whole like any other refusal. After SPLIT_MAX_REJECTS refused rows the
+ * rest is not split further either.
+ */
+#define SPLIT_MAX_REJECTS 1000
+
+enum slice_result {
+	SLICE_OK,      /* acknowledged */
+	SLICE_BAD,     /* refused as bad data (only when asked to return it) */
+	SLICE_UNKNOWN, /* exactly-once without a token: outcome unknown */
+	SLICE_STOP,    /* chute is stopping, or the partition was revoked */
+	SLICE_WHOLE,   /* every part was refused: retry the batch whole */
+};
+
+struct split {
+	const char *params; /* the batch's URL settings, without the token */
+	char query_id[512]; /* the whole batch's */
+	size_t good;        /* parts acknowledged */
+	bool gave_up;       /* SPLIT_MAX_REJECTS: parts are retried as they are */
+};
+
+/*
+ * Whether a refusal can be about some rows only. 32 and 33 mean the server
+ * read the body with another layout than chute encoded (a column's type
+ * changed): every row is "bad" then, and splitting would only dead-letter
+ * good rows.
+ */
+static bool refusal_is_per_row(int code)
+{
+	return code != 32 && code != 33;
+}
+
+/*
+ * Inserts rows [lo, hi) of batch until the server acknowledges them. A
+ * part of a batch (not [0, nrows)) has its own query_id and token, derived
+ * from its first and last offsets, so a replay that splits the same way
+ * is deduplicated part by part. Bad data returns SLICE_BAD when bad_returns,
+ * else it is retried like every other failure.
+ */
+static enum slice_result insert_slice(struct worker *w, struct ck_batch *batch,
+				      size_t lo, size_t hi,
+				      const struct split *sp, bool bad_returns)
 {
 	struct ck_inserter *ins = w->ins;
 	const struct ck_inserter_route *route = &ins->opts.routes[batch->route];
-	int64_t backoff = ins->opts.initial_backoff_ms;
-	int64_t start = ck_clock_mono_ms();
-	const char *params = batch->sql ? batch->params : route->params;
 	bool eo = batch->eo_last >= 0;
-	char query_id[512];
-	char eo_params[1024];
+	bool whole = lo == 0 && hi == batch->nrows;
+	int64_t backoff = ins->opts.initial_backoff_ms;
+	int64_t first = whole ? batch->first_offset : batch->index[lo].offset;
+	int64_t last = whole ? batch->last_offset : batch->index[hi - 1].offset;
+	struct ck_slice body = whole ? (struct ck_slice){batch->rows.data,
+							 batch->rows.len}
+				     : ck_batch_rows_slice(batch, lo, hi);
+	char query_id[600];
+	char params[1024];
 
-	/*
-	 * One id per range, the same on every attempt: system.query_log
-	 * shows each try of a range, and a retry that races a first attempt
-	 * still running on the server is refused (216, retriable) instead
-	 * of inserting the rows twice.
-	 */
-	ck_batch_query_id(query_id, sizeof(query_id), route->table,
-			  batch->partition,
-			  eo ? batch->eo_first : batch->first_offset,
-			  eo ? batch->eo_last : batch->last_offset);
+	snprintf(query_id, sizeof(query_id), "%s", sp->query_id);
+	if (!whole)
+		snprintf(query_id, sizeof(query_id), "%s~%lld-%lld",
+			 sp->query_id, (long long)first, (long long)last);
+	snprintf(params, sizeof(params), "%s", sp->params ? sp->params : "");
 	if (batch->token[0]) {
 		/* Kafka topic names are [a-zA-Z0-9._-]: nothing to escape. */
 		/*
-		 * One block per batch: a server that split it would give
+		 * One block per insert: a server that split it would give
 		 * each block a sub-token, and a replay could split it
 		 * differently (docs/delivery.md).
 		 */
-		snprintf(eo_params, sizeof(eo_params),
-			 "%s&insert_deduplication_token=%s"
+		char part[64] = "";
+		if (!whole)
+			snprintf(part, sizeof(part), ":%lld-%lld",
+				 (long long)first, (long long)last);
+		snprintf(params, sizeof(params),
+			 "%s&insert_deduplication_token=%s%s"
 			 "&max_insert_block_size=%llu",
-			 params ? params : "", batch->token,
+			 sp->params ? sp->params : "", batch->token, part,
 			 (unsigned long long)(batch->nrows > 1048576
 						      ? batch->nrows
 						      : 1048576));
-		params = eo_params;
 	}
-
-	if (batch->nrows == 0) {
-		batch->status = CK_BATCH_INSERTED;
-		return;
-	}
-	/* An insert only the offset check can repeat is never re-sent by
-	 * libcurl on its own (ck_ch_client_set_reuse). */
-	ck_ch_client_set_reuse(w->client, !(eo && !batch->token[0]));
 	for (;;) {
 		int rc;
 
 		if (atomic_load(&ins->abort) ||
-		    atomic_load(&batch->cancelled)) {
-			batch->status = CK_BATCH_ABANDONED;
-			return;
-		}
+		    atomic_load(&batch->cancelled))
+			return SLICE_STOP;
 		batch->attempts++;
 		rc = ck_ch_insert(w->client, batch->sql ? batch->sql : route->sql,
-				  query_id, params, batch->rows.data,
-				  batch->rows.len, &batch->err);
-		if (rc == CK_OK) {
-			CK_FAILPOINT("insert.acked");
-			batch->status = CK_BATCH_INSERTED;
-			batch->insert_ms = ck_clock_mono_ms() - start;
-			if (batch->attempts > 1)
-				ck_log_info("insert into %s succeeded after %d "
-					    "attempts (partition %d, offsets "
-					    "%lld..%lld)",
-					    route->table, batch->attempts,
-					    (int)batch->partition,
-					    (long long)batch->first_offset,
-					    (long long)batch->last_offset);
-			return;
-		}
-		if (rc == CK_ERR_STOPPED) {
-			batch->status = CK_BATCH_ABANDONED;
-			return;
-		}
+				  query_id, params, body.p, body.len,
+				  &batch->err);
+		if (rc == CK_OK)
+			return SLICE_OK;
+		if (rc == CK_ERR_STOPPED)
+			return SLICE_STOP;
 		if (eo && !batch->token[0] &&
 		    ck_ch_last_outcome_unknown(w->client)) {
 			/* The server may hold some of the rows; nothing
 			 * tells a re-sent batch apart from them. */
-			ck_log_warn("insert of %llu rows into %s failed "
+			ck_log_warn("insert of %zu rows into %s failed "
 				    "(partition %d, offsets %lld..%lld): %s; "
 				    "the range is replayed with the offset "
 				    "check",
-				    (unsigned long long)batch->nrows,
-				    route->table, (int)batch->partition,
+				    hi - lo, route->table,
+				    (int)batch->partition,
 				    (long long)batch->eo_first,
 				    (long long)batch->eo_last, batch->err.msg);
-			batch->status = CK_BATCH_UNKNOWN;
-			return;
+			return SLICE_UNKNOWN;
 		}
-		/*
-		 * Every class is retried: a batch is never dropped. Rows
-		 * encoded against the table's schema that the server refuses
-		 * ("bad data") or cannot place ("configuration") mean the
-		 * table or the credentials changed under chute; the operator
-		 * sees an ERROR line per attempt until someone fixes it.
-		 */
 		enum ck_ch_class cls = ck_ch_last_class(w->client);
+		if (cls == CK_CH_CLASS_BAD_DATA && bad_returns &&
+		    refusal_is_per_row(ck_ch_last_exception_code(w->client)))
+			return SLICE_BAD;
+		/*
+		 * Every other failure is retried: a batch is never dropped.
+		 * Rows the server refuses ("bad data") that splitting did not
+		 * isolate, or cannot place ("configuration"), mean the table
+		 * or the credentials changed under chute; the operator sees
+		 * an ERROR line per attempt until someone fixes it.
+		 */
 		ck_log(cls == CK_CH_CLASS_RETRIABLE ? CK_LOG_WARN : CK_LOG_ERROR,
-		       "insert of %llu rows into %s failed (attempt %d, "
+		       "insert of %zu rows into %s failed (attempt %d, "
 		       "partition %d, offsets %lld..%lld, class %s%s): %s; "
 		       "%s in %lld ms",
-		       (unsigned long long)batch->nrows, route->table,
-		       batch->attempts, (int)batch->partition,
-		       (long long)batch->first_offset,
-		       (long long)batch->last_offset, ck_ch_class_name(cls),
+		       hi - lo, route->table, batch->attempts,
+		       (int)batch->partition, (long long)first,
+		       (long long)last, ck_ch_class_name(cls),
 		       cls == CK_CH_CLASS_BAD_DATA
 			       ? ": the server refused the rows; check the "
 				 "table's column types"
@@ -189,14 +215,149 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 		int64_t sleep_ms = backoff / 2 +
 				   (int64_t)((unsigned)rand_r(&w->seed) %
 					     (unsigned)(backoff / 2 + 1));
-		if (!backoff_sleep(ins, sleep_ms)) {
-			batch->status = CK_BATCH_ABANDONED;
-			return;
-		}
+		if (!backoff_sleep(ins, sleep_ms))
+			return SLICE_STOP;
 		backoff = backoff * 2 > ins->opts.max_backoff_ms
 				  ? ins->opts.max_backoff_ms
 				  : backoff * 2;
 	}
+}
+
+/* Rows [lo, hi) were refused as bad data: isolates the refused rows. */
+static enum slice_result split_rows(struct worker *w, struct ck_batch *batch,
+				    size_t lo, size_t hi, struct split *sp)
+{
+	const struct ck_inserter_route *route =
+		&w->ins->opts.routes[batch->route];
+	size_t mid = lo + (hi - lo) / 2;
+	size_t half[2][2] = {{lo, mid}, {mid, hi}};
+	enum slice_result r[2];
+	int code[2] = {0, 0};
+	char msg[2][sizeof(batch->rejects->msg)];
+
+	if (hi - lo == 1)
+		return SLICE_WHOLE; /* a batch of one row: nothing to compare */
+	if (!sp->gave_up && batch->nrejects >= SPLIT_MAX_REJECTS) {
+		sp->gave_up = true;
+		ck_log_error("insert into %s (partition %d, offsets "
+			     "%lld..%lld): %d rows refused; not splitting "
+			     "further: the rest is retried as it is",
+			     route->table, (int)batch->partition,
+			     (long long)batch->first_offset,
+			     (long long)batch->last_offset, SPLIT_MAX_REJECTS);
+	}
+	for (int i = 0; i < 2; i++) {
+		r[i] = insert_slice(w, batch, half[i][0], half[i][1], sp,
+				    !sp->gave_up);
+		if (r[i] == SLICE_OK) {
+			sp->good++;
+		} else if (r[i] == SLICE_BAD) {
+			code[i] = ck_ch_last_exception_code(w->client);
+			snprintf(msg[i], sizeof(msg[i]), "%.*s",
+				 (int)sizeof(msg[i]) - 1, batch->err.msg);
+		} else {
+			return r[i];
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		size_t a = half[i][0], b = half[i][1];
+		enum slice_result sub;
+
+		if (r[i] != SLICE_BAD)
+			continue;
+		if (b - a > 1) {
+			sub = split_rows(w, batch, a, b, sp);
+			if (sub != SLICE_OK)
+				return sub;
+			continue;
+		}
+		if (sp->good == 0)
+			return SLICE_WHOLE;
+		if (ck_batch_add_reject(batch, batch->index[a].offset, code[i],
+					msg[i]) == CK_OK)
+			continue;
+		ck_log_error("out of memory noting a refused row of %s[%d]; "
+			     "retrying it",
+			     route->table, (int)batch->partition);
+		sub = insert_slice(w, batch, a, b, sp, false);
+		if (sub != SLICE_OK)
+			return sub;
+	}
+	return SLICE_OK;
+}
+
+static void insert_batch(struct worker *w, struct ck_batch *batch)
+{
+	struct ck_inserter *ins = w->ins;
+	const struct ck_inserter_route *route = &ins->opts.routes[batch->route];
+	int64_t start = ck_clock_mono_ms();
+	bool eo = batch->eo_last >= 0;
+	struct split sp = {
+		.params = batch->sql ? batch->params : route->params,
+	};
+	enum slice_result r;
+
+	batch->started_ms = start;
+	/*
+	 * One id per range, the same on every attempt: system.query_log
+	 * shows each try of a range, and a retry that races a first attempt
+	 * still running on the server is refused (216, retriable) instead
+	 * of inserting the rows twice.
+	 */
+	ck_batch_query_id(sp.query_id, sizeof(sp.query_id), route->table,
+			  batch->partition,
+			  eo ? batch->eo_first : batch->first_offset,
+			  eo ? batch->eo_last : batch->last_offset);
+	if (batch->nrows == 0) {
+		batch->status = CK_BATCH_INSERTED;
+		return;
+	}
+	/* An insert only the offset check can repeat is never re-sent by
+	 * libcurl on its own (ck_ch_client_set_reuse). */
+	ck_ch_client_set_reuse(w->client, !(eo && !batch->token[0]));
+	batch->nrejects = 0;
+	r = insert_slice(w, batch, 0, batch->nrows, &sp, true);
+	if (r == SLICE_BAD) {
+		ck_log_warn("insert of %llu rows into %s (partition %d, "
+			    "offsets %lld..%lld) refused as bad data: %s; "
+			    "splitting it to find the refused rows",
+			    (unsigned long long)batch->nrows, route->table,
+			    (int)batch->partition,
+			    (long long)batch->first_offset,
+			    (long long)batch->last_offset, batch->err.msg);
+		r = split_rows(w, batch, 0, batch->nrows, &sp);
+	}
+	if (r == SLICE_WHOLE) {
+		/* Nothing was inserted and no row taken as refused. */
+		ck_log_error("insert into %s (partition %d, offsets %lld..%lld): "
+			     "every part of the batch was refused, down to "
+			     "single rows: the table refuses these rows as "
+			     "such; retrying the batch until the table is "
+			     "fixed",
+			     route->table, (int)batch->partition,
+			     (long long)batch->first_offset,
+			     (long long)batch->last_offset);
+		r = insert_slice(w, batch, 0, batch->nrows, &sp, false);
+	}
+	if (r == SLICE_OK) {
+		CK_FAILPOINT("insert.acked");
+		batch->status = CK_BATCH_INSERTED;
+		batch->insert_ms = ck_clock_mono_ms() - start;
+		if (batch->attempts > 1)
+			ck_log_info("insert into %s succeeded after %d "
+				    "attempts (partition %d, offsets "
+				    "%lld..%lld)%s",
+				    route->table, batch->attempts,
+				    (int)batch->partition,
+				    (long long)batch->first_offset,
+				    (long long)batch->last_offset,
+				    batch->nrejects ? ", without the rows it "
+						      "refused"
+						    : "");
+		return;
+	}
+	batch->status = r == SLICE_UNKNOWN ? CK_BATCH_UNKNOWN
+					   : CK_BATCH_ABANDONED;
 }
 
 static void *worker_main(void *arg)

@@ -192,6 +192,12 @@ struct ck_pipeline {
 	 */
 	struct ck_batch *orphans;
 	struct ck_dlq *dlq; /* NULL: no route has a dead-letter topic */
+	/*
+	 * Reads the messages of rows ClickHouse refused back from Kafka, to
+	 * dead-letter them (created when first needed).
+	 */
+	rd_kafka_t *reader;
+	int64_t reader_retry_ms;
 	uint64_t next_epoch;
 	bool eo;               /* delivery: exactly-once */
 	bool eo_unrecorded;    /* some in-flight batch awaits its record */
@@ -236,13 +242,18 @@ static struct ck_batch *batch_get(struct ck_pipeline *p, size_t r,
 
 /* ---- the memory budget ------------------------------------------------- */
 
-/* Counts what a batch's rows grew by since the last call. */
+/* Counts what a batch's rows and row index grew by since the last call. */
 static void mem_note(struct ck_pipeline *p, struct ck_batch *batch)
 {
-	if (!batch || batch->rows.len <= batch->mem)
+	size_t used;
+
+	if (!batch)
 		return;
-	p->mem_used += batch->rows.len - batch->mem;
-	batch->mem = batch->rows.len;
+	used = batch->rows.len + (size_t)batch->nrows * sizeof(*batch->index);
+	if (used <= batch->mem)
+		return;
+	p->mem_used += used - batch->mem;
+	batch->mem = used;
 	if (p->mem_used > p->mem_peak)
 		p->mem_peak = p->mem_used;
 }
@@ -253,6 +264,9 @@ static void mem_release(struct ck_pipeline *p, struct ck_batch *batch)
 	p->mem_used -= batch->mem;
 	batch->mem = 0;
 	ck_buf_free(&batch->rows);
+	free(batch->index);
+	batch->index = NULL;
+	batch->index_cap = 0;
 }
 
 static bool mem_full(const struct ck_pipeline *p)
@@ -469,6 +483,18 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 	if (part->inflight && part->sealed)
 		return false;
 	mem_note(p, batch);
+	batch->sealed_ms = ck_clock_mono_ms();
+	batch->sealed_by =
+		p->stopping ? "shutdown"
+		: part->recovering ? "recorded range"
+		: batch->nrows >= p->routes[batch->route].cfg->batch.max_rows
+			? "max_rows"
+		: batch->rows.len >= p->routes[batch->route].cfg->batch.max_bytes
+			? "max_bytes"
+		: ck_batch_due(batch, &p->routes[batch->route].cfg->batch,
+			       batch->sealed_ms)
+			? "max_wait"
+			: "a table change";
 	if (p->eo)
 		eo_close(p, part, batch);
 	if (!part->inflight) {
@@ -547,21 +573,27 @@ static bool breaker_count(struct ck_pipeline *p, struct route *route,
  * route's dead-letter topic if it has one (with the batch's ticket, so the
  * batch is committed only after the DLQ acknowledged it).
  */
-static void log_bad_message(struct ck_pipeline *p, struct route *route,
-			    struct ck_batch *batch,
-			    const rd_kafka_message_t *msg, const char *stage,
-			    const struct ck_err *err)
+/*
+ * A record chute cannot write: counted, sent to the route's dead-letter
+ * topic with the batch's ticket when there is one and msg is known, and
+ * logged (up to BAD_LOG_LIMIT lines per stats interval).
+ */
+static void bad_record(struct ck_pipeline *p, struct route *route,
+		       struct ck_batch *batch, const rd_kafka_message_t *msg,
+		       int32_t partition, int64_t offset, const char *stage,
+		       const char *what, const char *text, int ch_code)
 {
 	bool dead_lettered = false;
 
 	route->stats.bad_messages++;
-	if (route->cfg->dlq_topic && p->dlq) {
+	if (route->cfg->dlq_topic && p->dlq && msg) {
 		struct ck_dlq_record rec = {
 			.msg = msg,
 			.topic = route->cfg->dlq_topic,
 			.stage = stage,
 			.error_class = "bad_data",
-			.message = err->msg,
+			.message = text,
+			.clickhouse_code = ch_code,
 		};
 		struct ck_err derr;
 		if (ck_dlq_send(p->dlq, &rec, &batch->dlq_ticket, &derr) ==
@@ -572,18 +604,28 @@ static void log_bad_message(struct ck_pipeline *p, struct route *route,
 		} else {
 			ck_log_error("bad message %s[%d]@%" PRId64 " cannot go "
 				     "to dead-letter topic %s: %s; skipped",
-				     route->cfg->topic, (int)msg->partition,
-				     msg->offset, route->cfg->dlq_topic,
-				     derr.msg);
+				     route->cfg->topic, (int)partition, offset,
+				     route->cfg->dlq_topic, derr.msg);
 		}
 	}
 	if (route->bad_logged++ >= BAD_LOG_LIMIT)
 		return;
-	ck_log_warn("bad message %s[%d]@%" PRId64 " (%s error): %s; %s",
-		    route->cfg->topic, (int)msg->partition, msg->offset,
-		    ck_err_code_name(err->code), err->msg,
+	ck_log_warn("bad message %s[%d]@%" PRId64 " (%s): %s; %s",
+		    route->cfg->topic, (int)partition, offset, what, text,
 		    dead_lettered ? "sent to the dead-letter topic"
 				  : "skipped, not inserted");
+}
+
+static void log_bad_message(struct ck_pipeline *p, struct route *route,
+			    struct ck_batch *batch,
+			    const rd_kafka_message_t *msg, const char *stage,
+			    const struct ck_err *err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s error", ck_err_code_name(err->code));
+	bad_record(p, route, batch, msg, msg->partition, msg->offset, stage,
+		   what, err->msg, 0);
 }
 
 enum add_result { ADD_DONE, ADD_BLOCKED, ADD_NOMEM, ADD_FATAL };
@@ -813,6 +855,7 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		part->open->sql = route->sql;
 		part->open->params = route->params;
 		ck_row_encoder_set_meta(route->enc, &meta);
+		mark = part->open->rows.len;
 		rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
 					 &route->stats.row, &err);
 	}
@@ -822,6 +865,7 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 			return ADD_BLOCKED;
 		if (!(part->open = batch_get(p, r, part)))
 			return ADD_NOMEM;
+		mark = 0;
 		rc = ck_row_encode_value(route->enc, &row, &part->open->rows,
 					 &route->stats.row, &err);
 	}
@@ -833,6 +877,11 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 		bad = true;
 	} else {
 		part->open->nrows++;
+		if (ck_batch_index_row(part->open, msg->offset) != CK_OK) {
+			part->open->nrows--;
+			part->open->rows.len = mark;
+			return ADD_NOMEM;
+		}
 	}
 covered:
 	mem_note(p, part->open);
@@ -984,12 +1033,113 @@ static void part_replay(struct ck_pipeline *p, struct route *route,
 	rd_kafka_error_destroy(error);
 }
 
+/* ---- rows ClickHouse refused -------------------------------------------- */
+
+struct refused_read {
+	struct ck_pipeline *p;
+	struct route *route;
+	struct ck_batch *batch;
+};
+
+/* One refused row is handled: counted, logged, dead-lettered if msg. */
+static void refused_row(struct ck_pipeline *p, struct route *route,
+			struct ck_batch *batch, const rd_kafka_message_t *msg)
+{
+	const struct ck_batch_reject *rej =
+		&batch->rejects[batch->rejects_done++];
+	char what[64];
+
+	snprintf(what, sizeof(what), "refused by ClickHouse, code %d",
+		 rej->code);
+	bad_record(p, route, batch, msg, batch->partition, rej->offset,
+		   "insert", what, rej->msg, rej->code);
+	breaker_count(p, route, true);
+}
+
+static void on_refused_message(void *arg, const rd_kafka_message_t *msg)
+{
+	struct refused_read *rr = arg;
+	struct ck_batch *batch = rr->batch;
+
+	while (batch->rejects_done < batch->nrejects &&
+	       batch->rejects[batch->rejects_done].offset <= msg->offset) {
+		bool found = batch->rejects[batch->rejects_done].offset ==
+			     msg->offset;
+		if (!found)
+			ck_log_error("%s[%d]@%" PRId64 ": the refused row's "
+				     "message is no longer in Kafka; it is "
+				     "not dead-lettered",
+				     rr->route->cfg->topic,
+				     (int)batch->partition,
+				     batch->rejects[batch->rejects_done].offset);
+		refused_row(rr->p, rr->route, batch, found ? msg : NULL);
+	}
+}
+
+/*
+ * The rows of an inserted batch that ClickHouse refused (the inserter split
+ * the batch to find them) are bad records of stage "insert". With a
+ * dead-letter topic, their messages are read back from Kafka and sent
+ * there. Returns false when that must be tried again later.
+ */
+static bool refused_rows(struct ck_pipeline *p, struct route *route,
+			 struct ck_batch *batch)
+{
+	struct refused_read rr = {p, route, batch};
+	int64_t now = ck_clock_mono_ms();
+	struct ck_err err;
+	char group[300];
+
+	if (!route->cfg->dlq_topic || !p->dlq) {
+		while (batch->rejects_done < batch->nrejects)
+			refused_row(p, route, batch, NULL);
+		return true;
+	}
+	if (now < p->reader_retry_ms)
+		return false;
+	snprintf(group, sizeof(group), "%s.chute-reader",
+		 p->config->kafka.group_id);
+	if (!p->reader &&
+	    !(p->reader = ck_consumer_new_reader(p->config, group, &err))) {
+		ck_log_warn("%s; retrying in %d ms", err.msg, EO_RETRY_MS);
+		p->reader_retry_ms = now + EO_RETRY_MS;
+		return false;
+	}
+	if (ck_consumer_read_range(
+		    p->reader, route->cfg->topic, batch->partition,
+		    batch->rejects[batch->rejects_done].offset,
+		    batch->rejects[batch->nrejects - 1].offset,
+		    EO_COMMIT_TIMEOUT_MS, on_refused_message, &rr,
+		    &err) != CK_OK) {
+		ck_log_warn("%s (reading back rows ClickHouse refused, to "
+			    "dead-letter them); retrying in %d ms",
+			    err.msg, EO_RETRY_MS);
+		p->reader_retry_ms = now + EO_RETRY_MS;
+		return false;
+	}
+	/* The partition ended before them: they are gone. */
+	while (batch->rejects_done < batch->nrejects) {
+		ck_log_error("%s[%d]@%" PRId64 ": the refused row's message "
+			     "is no longer in Kafka; it is not dead-lettered",
+			     route->cfg->topic, (int)batch->partition,
+			     batch->rejects[batch->rejects_done].offset);
+		refused_row(p, route, batch, NULL);
+	}
+	return true;
+}
+
 static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 {
 	struct route *route = &p->routes[batch->route];
 	struct part *part = part_get(route, batch->partition, false);
 	bool current = part && part->epoch == batch->epoch;
 
+	if (batch->status == CK_BATCH_INSERTED && current &&
+	    batch->rejects_done < batch->nrejects &&
+	    !refused_rows(p, route, batch)) {
+		batch->dlq_waiting = true; /* process_done comes back */
+		return;
+	}
 	if (batch->status == CK_BATCH_INSERTED && current &&
 	    batch->dlq_ticket.pending > 0) {
 		/* Inserted; its dead letters are not acknowledged yet. */
@@ -1003,16 +1153,33 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 		int64_t last = batch->eo_last > batch->last_offset
 				       ? batch->eo_last
 				       : batch->last_offset;
-		route->stats.rows_inserted += batch->nrows;
+		route->stats.rows_inserted += batch->nrows - batch->nrejects;
 		route->stats.batches++;
 		route->stats.insert_ms += (uint64_t)batch->insert_ms;
 		route->stats.insert_attempts += (uint64_t)batch->attempts;
+		/*
+		 * Stages: Kafka timestamp -> first message in the batch
+		 * (fetch), -> closed (batch), -> a worker took it (queue),
+		 * -> acknowledged (insert). The commit follows at once,
+		 * asynchronously.
+		 */
 		ck_log_debug("inserted %" PRIu64 " rows into %s from %s[%d] "
-			     "offsets %" PRId64 "..%" PRId64 " in %" PRId64
-			     " ms",
-			     batch->nrows, route->table_name, route->cfg->topic,
+			     "offsets %" PRId64 "..%" PRId64 ": fetch %" PRId64
+			     " ms, batch %" PRId64 " ms (closed by %s), queue "
+			     "%" PRId64 " ms, insert %" PRId64 " ms",
+			     batch->nrows - batch->nrejects, route->table_name,
+			     route->cfg->topic,
 			     (int)batch->partition, batch->first_offset,
-			     batch->last_offset, batch->insert_ms);
+			     batch->last_offset,
+			     batch->first_ts_ms > 0
+				     ? batch->opened_ms + ck_clock_wall_ms() -
+					       ck_clock_mono_ms() -
+					       batch->first_ts_ms
+				     : -1,
+			     batch->sealed_ms - batch->opened_ms,
+			     batch->sealed_by,
+			     batch->started_ms - batch->sealed_ms,
+			     batch->insert_ms);
 		if (current && !part->failed) {
 			part->commit_offset = last + 1;
 			part->commit_dirty = true;
@@ -1876,6 +2043,46 @@ static const char *cfg_meta_column(const struct ck_config_route *cfg,
  * the insert settings: insert_deduplicate=1, and with a token async
  * inserts off (the token goes on per batch, inserter.c).
  */
+/*
+ * E4 (docs/delivery.md): an empty INSERT with the settings exactly-once
+ * sends, a token included where the server has them. A profile or a
+ * settings constraint that forbids one of them refuses it here, at
+ * start-up, instead of every batch later. An empty insert writes nothing.
+ */
+static int eo_probe_settings(struct ck_pipeline *p, struct route *route,
+			     struct ck_err *err)
+{
+	char params[1024];
+	struct ck_err e;
+
+	snprintf(params, sizeof(params), "%s%s",
+		 route->params ? route->params : "",
+		 route->eo.send_token
+			 ? "&insert_deduplication_token=chute1:probe"
+			 : "");
+	if (ck_ch_insert(p->ch, route->sql, NULL, params, (const uint8_t *)"",
+			 0, &e) == CK_OK)
+		return CK_OK;
+	if (ck_ch_last_class(p->ch) != CK_CH_CLASS_CONFIG) {
+		ck_log_warn("delivery: exactly-once: cannot check that %s "
+			    "takes exactly-once's insert settings: %s",
+			    route->table_name, e.msg);
+		return CK_OK;
+	}
+	return ck_err_set(err, CK_ERR_CONFIG,
+			  "delivery: exactly-once: route %s -> %s: the server "
+			  "refused an insert with the settings exactly-once "
+			  "needs (insert_deduplicate=1%s): %s; allow them and "
+			  "inserts for user %s, or set delivery: "
+			  "at-least-once",
+			  route->cfg->topic, route->table_name,
+			  route->eo.send_token
+				  ? ", async_insert=0, insert_deduplication_"
+				    "token"
+				  : "",
+			  e.msg, p->config->clickhouse.user);
+}
+
 static int route_eo_init(struct ck_pipeline *p, struct route *route,
 			 struct ck_err *err)
 {
@@ -1938,7 +2145,7 @@ static int route_eo_init(struct ck_pipeline *p, struct route *route,
 				(ck_schema_has_json(route->schema)
 					 ? 0
 					 : strlen(JSON_AS_STRING));
-	return CK_OK;
+	return route->pending_create ? CK_OK : eo_probe_settings(p, route, err);
 }
 
 /* What the inserters read of a route, once it has a table. */
@@ -2833,6 +3040,8 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		p->orphans = next;
 	}
 	ck_dlq_destroy(p->dlq);
+	if (p->reader)
+		rd_kafka_destroy(p->reader);
 	free(p->routes);
 	free(p->ins_routes);
 	ck_ch_client_destroy(p->ch);

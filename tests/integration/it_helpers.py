@@ -224,8 +224,8 @@ def parse_totals(log: str) -> dict | None:
 class FaultProxy:
     """
     A TCP proxy in front of ClickHouse's HTTP port. Requests that do not
-    contain "INSERT" (the start-up probes) pass through. The first `faults`
-    insert requests get `mode`:
+    contain "INSERT" (the start-up probes) and empty inserts pass through.
+    The first `faults` insert requests with rows get `mode`:
       "503"   answered with HTTP 503 and not forwarded
       "stall" swallowed: never forwarded, never answered
       "cut"   forwarded in full; the server's answer is dropped and the
@@ -302,7 +302,9 @@ class FaultProxy:
                 data = client.recv(65536)
                 if not data:
                     break
-                if b"INSERT" in data and self._take_fault():
+                # Inserts with rows only: not exactly-once's empty probe.
+                if (b"INSERT" in data and b"Content-Length: 0\r\n" not in data
+                        and self._take_fault()):
                     if self.mode == "503":
                         client.sendall(b"HTTP/1.1 503 Service Unavailable\r\n"
                                        b"Content-Length: 12\r\nConnection: close\r\n\r\n"

@@ -8,6 +8,7 @@ exactly-once mode; and the circuit breaker stops a topic that is all poison.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -95,6 +96,89 @@ def test_bad_records_go_to_the_dead_letter_topic_and_nothing_is_lost(ctx, delive
         ctx.check(h["chute.error.class"] == "bad_data", f"class {h['chute.error.class']}")
         ctx.check(h["chute.error.message"], "empty error message")
         ctx.check(m.partition() == p % 3, f"source partition {p} went to DLQ partition {m.partition()}")
+    ctx.check(ctx.sigterm(c, 40) in (0, None), "chute did not stop cleanly")
+
+
+# 18.16 has no CHECK constraints; a MATERIALIZED throwIf refuses chosen rows
+# the same way (code 395, the whole insert fails, nothing of it is written).
+REFUSED = "id % 500 = 7"
+
+
+@pytest.mark.parametrize("delivery", ["at-least-once", "exactly-once"])
+@pytest.mark.parametrize("with_dlq", [True, False], ids=["dlq", "no-dlq"])
+def test_rows_clickhouse_refuses_are_split_out_and_the_rest_inserted_once(ctx, delivery, with_dlq):
+    """Rows that encode fine but that the server refuses (a constraint, here a
+    MATERIALIZED throwIf) fail their whole insert. chute splits the batch until
+    each refused row stands alone, inserts every other row once, and sends the
+    refused ones to the DLQ with stage insert and the server's error code (or,
+    without a DLQ, logs and skips them)."""
+    n = 5000
+    ctx.create_topic(2)
+    dlq_topic = f"{ctx.topic}.dlq"
+    if with_dlq:
+        create(ctx, dlq_topic, 2)
+    ctx.create_table(META_COLUMNS + f", chk UInt8 MATERIALIZED throwIf({REFUSED})")
+    refused = {i for i in range(n) if i % 500 == 7}
+    ctx.produce(events(0, n), track=True)
+    over = {"delivery": delivery, "batch": {"max_rows": 1000, "max_wait": "200ms"},
+            "topics": [{"topic": ctx.topic, "table": ctx.table, "columns": META}]}
+    if with_dlq:
+        over["dlq"] = {"topic": "{topic}.dlq"}
+    c = ctx.start_chute(ctx.config(over))
+    ctx.wait_committed(dict(ctx.produced), timeout=120)
+
+    rows = ctx.ch_rows(f"SELECT id, _partition AS p, _offset AS o FROM default.{ctx.table}")
+    ids = [int(r["id"]) for r in rows]
+    in_ch = {(int(r["p"]), int(r["o"])) for r in rows}
+    produced = {(p, o) for p, o, _ in ctx.delivered}
+    value_at = {(p, o): v for p, o, v in ctx.delivered}
+    refused_at = {(p, o) for (p, o), v in value_at.items() if json.loads(v)["id"] in refused}
+    splits = len(re.findall(r"refused as bad data: .*splitting it", c.log()))
+    print(f"\nREFUSED {delivery} dlq={with_dlq}: produced={n} refused={len(refused)} "
+          f"table={len(ids)} uniq={len(set(ids))} batches split={splits}")
+    ctx.check(sorted(ids) == sorted(set(range(n)) - refused),
+              f"table has {len(ids)} rows ({len(set(ids))} distinct), expected the {n - len(refused)} accepted")
+    ctx.check(splits > 0, "no batch was split")
+    ctx.check(in_ch | refused_at == produced and not (in_ch & refused_at), "offsets lost or doubled")
+    if with_dlq:
+        dlq = read_dlq(ctx, dlq_topic, len(refused))
+        got = {}
+        for m in dlq:
+            h = {k: v.decode() for k, v in (m.headers() or [])}
+            got[(int(h["chute.source.partition"]), int(h["chute.source.offset"]))] = (m, h)
+        ctx.check(set(got) == refused_at, f"DLQ holds {sorted(got)[:5]}..., expected {sorted(refused_at)[:5]}...")
+        for key, (m, h) in got.items():
+            ctx.check(m.value() == value_at[key], f"DLQ value of {key} differs from the original")
+            ctx.check(h["chute.stage"] == "insert", f"stage {h['chute.stage']}")
+            ctx.check(h["chute.clickhouse.code"] == "395", f"code {h.get('chute.clickhouse.code')}")
+            ctx.check("throwIf" in h["chute.error.message"], h["chute.error.message"])
+    else:
+        ctx.check(len(re.findall(r"refused by ClickHouse, code 395\): .*skipped, not inserted",
+                                              c.log())) == len(refused), "a refused row was not logged")
+    ctx.check(ctx.sigterm(c, 40) in (0, None), "chute did not stop cleanly")
+
+
+def test_a_table_that_refuses_every_row_is_retried_not_dead_lettered(ctx):
+    """If every part of a batch is refused down to single rows, the table is
+    the problem, not the rows: nothing goes to the DLQ, the batch is retried
+    with an ERROR line, and it goes in once the table is fixed."""
+    n = 3000
+    ctx.create_topic(1)
+    dlq_topic = f"{ctx.topic}.dlq"
+    create(ctx, dlq_topic, 1)
+    ctx.create_table(META_COLUMNS + ", chk UInt8 MATERIALIZED throwIf(id >= 0)")
+    ctx.produce(events(0, n))
+    c = ctx.start_chute(ctx.config({
+        "dlq": {"topic": "{topic}.dlq"}, "batch": {"max_rows": 1000, "max_wait": "200ms"},
+        "topics": [{"topic": ctx.topic, "table": ctx.table, "columns": META}]}))
+    c.wait_log(r"ERROR.*every part of the batch was refused, down to single rows", 60)
+    c.wait_log(r"ERROR.*insert of 1000 rows into .* class bad data.*retrying in", 30)
+    ctx.check(ctx.count() == 0, f"{ctx.count()} rows went in while the table refused every row")
+    ctx.ch(f"ALTER TABLE default.{ctx.table} DROP COLUMN chk")
+    ctx.wait_committed({0: n}, timeout=120)
+    ctx.check(ctx.count() == n and ctx.uniq_ids() == n, f"count {ctx.count()}, uniq {ctx.uniq_ids()}")
+    dlq = read_dlq(ctx, dlq_topic, 0, timeout=1)
+    ctx.check(dlq == [], f"{len(dlq)} records dead-lettered; the rows were good")
     ctx.check(ctx.sigterm(c, 40) in (0, None), "chute did not stop cleanly")
 
 

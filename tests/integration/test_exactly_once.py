@@ -90,6 +90,24 @@ def test_engine_that_cannot_deduplicate_is_refused(ctx):
     ctx.ch(f"DROP TABLE default.{ctx.table}_data")
 
 
+def test_a_user_who_may_not_insert_with_the_settings_is_refused_at_start_up(ctx):
+    """E4: exactly-once's insert settings are tried once at start-up with an
+    empty insert. A user whose profile forbids them (here readonly=1, the one
+    way 18.16 has; newer servers also have settings constraints) stops chute
+    with exit 2 and the server's reason, instead of an ERROR per batch."""
+    ctx.create_topic(1)
+    ctx.create_table(META_COLUMNS)
+    cfg = ctx.config({"delivery": "exactly-once", "clickhouse": {"user": "chute_readonly"},
+                      "topics": [{"topic": ctx.topic, "table": ctx.table, "columns": META}]})
+    rc, out, _ = ctx.run_chute_once(cfg, 60)
+    ctx.check(rc == 2, f"exit {rc}, expected 2\n{out}")
+    ctx.check(re.search(r"delivery: exactly-once: route .* -> default\.it_\w+: the server refused an insert "
+                        r"with the settings exactly-once needs \(insert_deduplicate=1\): .*readonly.*; "
+                        r"allow them and inserts for user chute_readonly, or set delivery: at-least-once", out),
+              f"no E4 refusal naming the route, the settings and the user:\n{out}")
+    ctx.check(ctx.count() == 0, "the probe wrote rows")
+
+
 def test_crash_after_the_insert_before_the_commit_is_not_doubled(ctx):
     """The failpoint insert.acked kills chute between ClickHouse's acknowledgement
     and the offset commit: the worst moment for at-least-once. The restart must

@@ -90,6 +90,7 @@ static void test_classify(void **state)
 		{500, 0, 33, CK_CH_CLASS_BAD_DATA},   /* CANNOT_READ_ALL_DATA */
 		{500, 0, 41, CK_CH_CLASS_BAD_DATA},   /* CANNOT_PARSE_DATETIME */
 		{500, 0, 53, CK_CH_CLASS_BAD_DATA},   /* TYPE_MISMATCH */
+		{500, 0, 395, CK_CH_CLASS_BAD_DATA},  /* throwIf refused a row */
 		{500, 0, 69, CK_CH_CLASS_BAD_DATA},   /* ARGUMENT_OUT_OF_BOUND */
 		{500, 0, 70, CK_CH_CLASS_BAD_DATA},   /* CANNOT_CONVERT_TYPE */
 		{500, 0, 72, CK_CH_CLASS_BAD_DATA},   /* CANNOT_PARSE_NUMBER */
