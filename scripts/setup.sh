@@ -39,7 +39,7 @@ PACKAGES=(
     librdkafka-dev libcurl4-openssl-dev libyaml-dev libzstd-dev liblz4-dev zlib1g-dev
     libcmocka-dev clang libclang-rt-14-dev
     clickhouse-server clickhouse-client
-    kcat socat curl ca-certificates procps util-linux
+    kcat socat curl ca-certificates openssl procps util-linux
     openjdk-17-jre-headless maven
     python3 python3-pip python3-venv
     shellcheck
