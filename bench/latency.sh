@@ -77,6 +77,7 @@ cc -std=c11 -O2 -Wall -o "$PRODUCER" "$REPO/bench/rate_produce.c" -lrdkafka
 DATA="$WORK/$WORKLOAD-lat-$SEED.jsonl"
 [ -s "$DATA" ] || "$BUILD/bench_encode" --emit "$WORKLOAD" --rows 100000 --seed "$SEED" >"$DATA"
 
+# shellcheck source=env.sh
 . "$REPO/bench/env.sh"
 chq() { clickhouse-client --port "$CLICKHOUSE_TCP_PORT" --multiquery -q "$1"; }
 ddl() { "$BUILD/bench_encode" --ddl "$WORKLOAD" --table "$1"; }
