@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # env.sh — sourced by bench/run.sh and bench/latency.sh: the bench's own dev
 # environment, with the ClickHouse settings the Kafka table engine needs.
 #

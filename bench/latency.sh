@@ -17,11 +17,11 @@
 #   chute:F  build/chute with batch.max_wait F ms (otherwise defaults), and a
 #            _kafka_time column filled from the record ({meta: timestamp});
 #            the poller checks it equals the producer's timestamp. Runs with
-#            log_level: debug (one line per inserted batch, nothing else per
-#            message), which bench/chute_stages.py turns into a per-batch
-#            split: first message's Kafka timestamp → insert start (fetch +
-#            batch wait + worker queue), and the insert; chute records no
-#            fetch, seal or commit times (bench/README.md)
+#            log_level: debug (one line per inserted batch with chute's own
+#            stage times, nothing else per message), which
+#            bench/chute_stages.py sums up per run: fetch, batch (and what
+#            closed it), queue, insert and their sum, p50/p99/max; the
+#            offset commit is not timed per batch (bench/README.md)
 #   kafka:F  Kafka engine + materialized view, kafka_num_consumers = 1,
 #            stream_flush_interval_ms F (the server restarts when F changes)
 # The order alternates per rate (A B, then B A). The naive pipe is left out:
@@ -77,6 +77,7 @@ cc -std=c11 -O2 -Wall -o "$PRODUCER" "$REPO/bench/rate_produce.c" -lrdkafka
 DATA="$WORK/$WORKLOAD-lat-$SEED.jsonl"
 [ -s "$DATA" ] || "$BUILD/bench_encode" --emit "$WORKLOAD" --rows 100000 --seed "$SEED" >"$DATA"
 
+# shellcheck source=env.sh
 . "$REPO/bench/env.sh"
 chq() { clickhouse-client --port "$CLICKHOUSE_TCP_PORT" --multiquery -q "$1"; }
 ddl() { "$BUILD/bench_encode" --ddl "$WORKLOAD" --table "$1"; }
@@ -121,8 +122,8 @@ start_kafka() {
 }
 stop_kafka() { chq "DROP TABLE ${2}_mv; DROP TABLE ${2}_queue"; }
 
-STAGES=(batches rows_per_batch pre_insert_p50_ms pre_insert_p99_ms beyond_wait_p50_ms
-        beyond_wait_p99_ms insert_p50_ms insert_p99_ms insert_max_ms)
+STAGES=(batches rows_per_batch untimed_batches closed_by)
+for s in fetch batch queue insert total; do STAGES+=("${s}_p50_ms" "${s}_p99_ms" "${s}_max_ms"); done
 echo "workload,contender,flush_ms,rate_pct,rate,seconds,probes,seen,p50_ms,median_ms,p99_ms,max_ms,polls,mean_poll_ms,kafka_time_mismatches,contender_cpu_s,server_cpu_s,broker_cpu_s,$(IFS=,; echo "${STAGES[*]}")" >"$CSV"
 run=0
 flushes="$(for c in $CONFIGS; do echo "${c#*:}"; done | awk '!seen[$0]++')"
@@ -157,8 +158,8 @@ for flush in $flushes; do
             "stop_$c" "$run" "$table"
             stages="$WORK/lat-$run.stages.json"; echo '{}' >"$stages"
             if [ "$c" = chute ]; then
-                python3 "$REPO/bench/chute_stages.py" "$WORK/lat-chute-$run.log" \
-                    "$KAFKA_BOOTSTRAP" "$topic" "$flush" >"$stages" || echo '{}' >"$stages"
+                python3 "$REPO/bench/chute_stages.py" "$WORK/lat-chute-$run.log" "$topic" \
+                    >"$stages" || echo '{}' >"$stages"
             fi
             chq "DROP TABLE $table"
             scripts/dev-env.sh topics --delete --topic "$topic" >/dev/null 2>&1 || true
@@ -166,7 +167,9 @@ for flush in $flushes; do
                 "$ccpu,$(fsub "$s1" "$s0"),$(fsub "$b1" "$b0")" "${STAGES[@]}" >>"$CSV" <<'EOF'
 import json, sys
 r, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-g = lambda d, k: str(d.get(k, "NA"))
+# closed_by {reason: count} -> "max_wait=83;max_rows=4" (no commas in a cell)
+g = lambda d, k: (";".join(f"{a}={b}" for a, b in d[k].items()) if isinstance(d.get(k), dict)
+                  else str(d.get(k, "NA")))
 print(",".join([sys.argv[3]] + [g(r, k) for k in ("probes", "seen", "p50_ms", "median_ms", "p99_ms",
       "max_ms", "polls", "mean_poll_ms", "kafka_time_mismatches")] + [sys.argv[4]]
       + [g(st, k) for k in sys.argv[5:]]))

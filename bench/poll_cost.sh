@@ -37,6 +37,7 @@ export CHUTE_DEV_DIR="${CHUTE_DEV_DIR:-$REPO/.work/bench-env}"
 
 log() { printf '[poll-cost] %s\n' "$*" >&2; }
 # shellcheck source=bench/env.sh
+# shellcheck source=env.sh
 . "$REPO/bench/env.sh"
 bench_up 7500
 

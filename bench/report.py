@@ -205,6 +205,18 @@ def throughput(a):
 LAT_NAMES = {"chute": "chute, batch.max_wait", "kafka": "Kafka engine, stream_flush_interval_ms"}
 
 
+def closed_mix(rs):
+    """closed_by cells ("max_wait=83;max_rows=4", one per run) → "max_wait 83, max_rows 4",
+    summed over the runs."""
+    tot = {}
+    for r in rs:
+        for part in (r.get("closed_by") or "").split(";"):
+            if "=" in part:
+                k, v = part.rsplit("=", 1)
+                tot[k] = tot.get(k, 0) + int(v)
+    return ", ".join(f"{k} {v}" for k, v in sorted(tot.items(), key=lambda kv: -kv[1])) or "—"
+
+
 def latency(a):
     rows = list(csv.DictReader(open(a.csv)))
     if not rows:
@@ -238,26 +250,33 @@ def latency(a):
         lines.append(f"| {'chute' if c == 'chute' else 'Kafka engine'} | {f} | {pct} | "
                      f"{int(rs[0]['rate']):,} | {seen} | " + " | ".join(cells) + " |")
     staged = [k for k in keys if k[0] == "chute" and any(
-        num(r, "pre_insert_p50_ms") is not None for r in rows
+        num(r, "batch_p50_ms") is not None for r in rows
         if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == k)]
     if staged:
-        lines.append("\n**chute, per batch** (bench/chute_stages.py, from chute's debug log and "
-                     "the topic): *pre-insert* = the batch's first message's Kafka timestamp → "
-                     "insert start (fetch + batch wait + waiting for an insert worker); "
-                     "*beyond max_wait* = pre-insert − max_wait (fetch + queueing + timer "
-                     "lateness); *insert* = chute's own insert time. chute records no fetch, "
-                     "seal or commit times, so those are not split further. p50 / p99 ms over "
-                     "the batches of a run.\n")
-        lines.append("| flush ms | rate % | batches | rows per batch | pre-insert p50 / p99 | "
-                     "beyond max_wait p50 / p99 | insert p50 / p99 / max |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("\n**chute, per batch** (bench/chute_stages.py, from the stage times chute "
+                     "logs for each inserted batch at `log_level: debug`): *fetch* = the batch's "
+                     "first message's Kafka timestamp → added to the batch; *batch* = first "
+                     "message → batch closed; *queue* = closed → an insert worker took it "
+                     "(includes waiting for the partition's previous insert); *insert* = worker "
+                     "start → acknowledged (all attempts); *sum* = the four together, the first "
+                     "message's Kafka timestamp → acknowledged (the batch's oldest row). "
+                     "*closed by* counts what closed the batches. The offset commit follows "
+                     "asynchronously and is not timed per batch. p50 / p99 ms over the "
+                     "batches of a run (median over runs where there are several).\n")
+        lines.append("| flush ms | rate % | batches | rows per batch | closed by | fetch p50 / p99 | "
+                     "batch p50 / p99 | queue p50 / p99 | insert p50 / p99 | sum p50 / p99 / max |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for c, f, pct in staged:
             rs = [r for r in rows if (r["contender"], int(r["flush_ms"]), int(r["rate_pct"])) == (c, f, pct)]
             m = lambda k: fmt([num(r, k) for r in rs], "{:.0f}")
+            pair = lambda s: f"{m(s + '_p50_ms')} / {m(s + '_p99_ms')}"
             lines.append(f"| {f} | {pct} | {m('batches')} | {m('rows_per_batch')} | "
-                         f"{m('pre_insert_p50_ms')} / {m('pre_insert_p99_ms')} | "
-                         f"{m('beyond_wait_p50_ms')} / {m('beyond_wait_p99_ms')} | "
-                         f"{m('insert_p50_ms')} / {m('insert_p99_ms')} / {m('insert_max_ms')} |")
+                         f"{closed_mix(rs)} | {pair('fetch')} | {pair('batch')} | {pair('queue')} | "
+                         f"{pair('insert')} | {pair('total')} / {m('total_max_ms')} |")
+        untimed = sum(int(num(r, "untimed_batches") or 0) for r in rows if r["contender"] == "chute")
+        if untimed:
+            lines.append(f"\n{untimed} batch(es) had no Kafka timestamp on their first message "
+                         f"(fetch -1): left out of fetch and sum.\n")
     mism = [int(r["kafka_time_mismatches"]) for r in rows
             if r["contender"] == "chute" and r["kafka_time_mismatches"] not in ("NA", "")]
     if mism:

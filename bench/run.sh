@@ -104,6 +104,7 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     log "building chute and bench_encode in $BUILD"
     cmake --build "$BUILD" --target chute bench_encode >&2
 fi
+# shellcheck source=env.sh
 . "$REPO/bench/env.sh"
 bench_up 7500
 mkdir -p "$WORK" "$OUTDIR"
