@@ -13,9 +13,9 @@ on_batch_done):
         max_wait), queue 100 ms, insert 62 ms
 
     fetch   the batch's first message's Kafka timestamp → that message added
-            to the batch (wall clock; -1 when the message had no timestamp)
+            to the batch (wall clock; "n/a" when the message had no timestamp)
     batch   first message → batch closed; "closed by" max_rows, max_bytes,
-            max_wait, recorded range, shutdown or a table change
+            max_wait, recorded range, shutdown or other (a table change, a row too big for the buffer)
     queue   closed → an insert worker took it (includes waiting for the
             partition's previous insert)
     insert  worker start → acknowledged, all attempts
@@ -27,7 +27,7 @@ on_batch_done):
 The offset commit follows asynchronously and is not timed per batch. R is
 rows inserted (rows ClickHouse refused are not counted). Only lines of TOPIC
 when given. Prints JSON: batches, rows per batch (median), empty batches
-(R = 0), untimed batches (fetch -1), closed_by {reason: count}, and
+(R = 0), untimed batches (fetch n/a), closed_by {reason: count}, and
 p50/p99/max (nearest rank) of each stage in ms.
 """
 import json
@@ -36,7 +36,7 @@ import statistics
 import sys
 
 LINE = re.compile(r" DEBUG +inserted (\d+) rows into \S+ from (\S+)\[(\d+)\] "
-                  r"offsets (-?\d+)\.\.(-?\d+): fetch (-?\d+) ms, batch (-?\d+) ms "
+                  r"offsets (-?\d+)\.\.(-?\d+): fetch (n/a|-?\d+ ms), batch (-?\d+) ms "
                   r"\(closed by ([^)]*)\), queue (-?\d+) ms, insert (-?\d+) ms")
 STAGES = ("fetch", "batch", "queue", "insert", "total")
 
@@ -53,10 +53,11 @@ def parse(path, topic=None):
             m = LINE.search(line)
             if not m or (topic is not None and m.group(2) != topic):
                 continue
-            b = {"rows": int(m.group(1)), "fetch": int(m.group(6)), "batch": int(m.group(7)),
+            fetch = None if m.group(6) == "n/a" else int(m.group(6).split()[0])
+            b = {"rows": int(m.group(1)), "fetch": fetch, "batch": int(m.group(7)),
                  "closed_by": m.group(8), "queue": int(m.group(9)), "insert": int(m.group(10))}
-            # -1 is chute's "no timestamp"; any other value is a measurement
-            if b["fetch"] == -1:
+            # "n/a": the first message had no Kafka timestamp
+            if b["fetch"] is None:
                 b["fetch"] = None
                 b["total"] = None
             else:

@@ -494,7 +494,7 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 		: ck_batch_due(batch, &p->routes[batch->route].cfg->batch,
 			       batch->sealed_ms)
 			? "max_wait"
-			: "a table change";
+			: "other"; /* a table change, a row over the buffer */
 	if (p->eo)
 		eo_close(p, part, batch);
 	if (!part->inflight) {
@@ -1163,19 +1163,19 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 		 * -> acknowledged (insert). The commit follows at once,
 		 * asynchronously.
 		 */
+		char fetch[32] = "n/a";
+		if (batch->first_ts_ms > 0)
+			snprintf(fetch, sizeof(fetch), "%" PRId64 " ms",
+				 batch->opened_ms + ck_clock_wall_ms() -
+					 ck_clock_mono_ms() -
+					 batch->first_ts_ms);
 		ck_log_debug("inserted %" PRIu64 " rows into %s from %s[%d] "
-			     "offsets %" PRId64 "..%" PRId64 ": fetch %" PRId64
-			     " ms, batch %" PRId64 " ms (closed by %s), queue "
-			     "%" PRId64 " ms, insert %" PRId64 " ms",
+			     "offsets %" PRId64 "..%" PRId64 ": fetch %s, batch "
+			     "%" PRId64 " ms (closed by %s), queue %" PRId64
+			     " ms, insert %" PRId64 " ms",
 			     batch->nrows - batch->nrejects, route->table_name,
-			     route->cfg->topic,
-			     (int)batch->partition, batch->first_offset,
-			     batch->last_offset,
-			     batch->first_ts_ms > 0
-				     ? batch->opened_ms + ck_clock_wall_ms() -
-					       ck_clock_mono_ms() -
-					       batch->first_ts_ms
-				     : -1,
+			     route->cfg->topic, (int)batch->partition,
+			     batch->first_offset, batch->last_offset, fetch,
 			     batch->sealed_ms - batch->opened_ms,
 			     batch->sealed_by,
 			     batch->started_ms - batch->sealed_ms,
