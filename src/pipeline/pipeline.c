@@ -569,14 +569,10 @@ static bool breaker_count(struct ck_pipeline *p, struct route *route,
 }
 
 /*
- * A message that cannot become a row: logged and counted, and sent to the
- * route's dead-letter topic if it has one (with the batch's ticket, so the
- * batch is committed only after the DLQ acknowledged it).
- */
-/*
  * A record chute cannot write: counted, sent to the route's dead-letter
- * topic with the batch's ticket when there is one and msg is known, and
- * logged (up to BAD_LOG_LIMIT lines per stats interval).
+ * topic if it has one and msg is known (with the batch's ticket, so the
+ * batch is committed only after the DLQ acknowledged it), and logged (up
+ * to BAD_LOG_LIMIT lines per stats interval).
  */
 static void bad_record(struct ck_pipeline *p, struct route *route,
 		       struct ck_batch *batch, const rd_kafka_message_t *msg,
@@ -616,6 +612,7 @@ static void bad_record(struct ck_pipeline *p, struct route *route,
 				  : "skipped, not inserted");
 }
 
+/* A message that failed to decode or convert (stage). */
 static void log_bad_message(struct ck_pipeline *p, struct route *route,
 			    struct ck_batch *batch,
 			    const rd_kafka_message_t *msg, const char *stage,
@@ -2037,13 +2034,6 @@ static const char *cfg_meta_column(const struct ck_config_route *cfg,
 }
 
 /*
- * Exactly-once: decides how the route's inserts are deduplicated, or
- * refuses the route (CK_ERR_CONFIG, exit 2) where exactly-once cannot be
- * kept (docs/delivery.md, "Guarantee per server and table kind"). Sets
- * the insert settings: insert_deduplicate=1, and with a token async
- * inserts off (the token goes on per batch, inserter.c).
- */
-/*
  * E4 (docs/delivery.md): an empty INSERT with the settings exactly-once
  * sends, a token included where the server has them. A profile or a
  * settings constraint that forbids one of them refuses it here, at
@@ -2083,6 +2073,13 @@ static int eo_probe_settings(struct ck_pipeline *p, struct route *route,
 			  e.msg, p->config->clickhouse.user);
 }
 
+/*
+ * Exactly-once: decides how the route's inserts are deduplicated, or
+ * refuses the route (CK_ERR_CONFIG, exit 2) where exactly-once cannot be
+ * kept (docs/delivery.md, "Guarantee per server and table kind"). Sets
+ * the insert settings: insert_deduplicate=1, and with a token async
+ * inserts off (the token goes on per batch, inserter.c).
+ */
 static int route_eo_init(struct ck_pipeline *p, struct route *route,
 			 struct ck_err *err)
 {
