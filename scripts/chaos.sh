@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # chaos.sh — the chaos suite (tests/chaos): kill -9, failpoints, ClickHouse and
-# broker faults, group churn, poison records; after every case: lost = 0 and
-# (exactly-once) duplicated = 0. See docs/chaos.md.
+# broker faults (the real broker and librdkafka's mock cluster), group churn,
+# poison records; after every case: lost = 0 and (exactly-once) duplicated = 0.
+# See docs/chaos.md.
 #
 #   scripts/chaos.sh [--short|--soak] [--records N] [--kills K] [--seed S] [-- PYTEST_ARGS...]
 #
@@ -11,9 +12,10 @@
 #   --kills K    kill -9 count of the kill -9 case per mode
 #   --seed S     seed of every random choice (printed by every run; reuse it to repeat one)
 #
-# Builds build/chute and build-chaos/chute (-DCHUTE_FAILPOINTS=ON) if missing or
-# stale, starts the servers in .work/chaos-env (or uses CHUTE_DEV_DIR; an
-# environment that is already up is left running), and writes its figures to
+# Builds build/chute, build/mock_cluster and build-chaos/chute
+# (-DCHUTE_FAILPOINTS=ON) if missing or stale, starts the servers in
+# .work/chaos-env (or uses CHUTE_DEV_DIR; an environment that is already up is
+# left running), and writes its figures to
 # tests/chaos/results/<short|soak>-<date>.md and .json.
 set -euo pipefail
 
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
         --seed) SEED="$2"; shift 2 ;;
         --seed=*) SEED="${1#--seed=}"; shift ;;
         --) shift; PYARGS=("$@"); break ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "chaos.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +56,10 @@ if [ ! -f build/build.ninja ]; then
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WERROR=ON >/dev/null
 fi
 cmake --build build -j "$JOBS" --target chute
+# The mock-cluster helper of case 4b exists only with CHUTE_TESTS=ON (the default).
+if ! cmake --build build -j "$JOBS" --target mock_cluster >/dev/null 2>&1; then
+    say "build/mock_cluster not built (CHUTE_TESTS=OFF in build/?); the mock-cluster case will be skipped"
+fi
 
 say "build-chaos/chute (-DCHUTE_FAILPOINTS=ON)"
 if [ ! -f build-chaos/build.ninja ]; then

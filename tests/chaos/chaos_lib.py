@@ -568,3 +568,56 @@ class World:
             c.close()
         for p in self.producers:
             p.stop()
+
+
+# --------------------------------------------------------------------------
+# librdkafka's mock cluster (tests/chaos/mock_cluster.c, built as build/mock_cluster)
+
+
+class MockCluster:
+    """
+    A librdkafka mock Kafka cluster in a helper process: `mock_cluster
+    TOPIC:PARTITIONS ...` prints its bootstrap servers, then takes one
+    command per line on stdin and answers `ok [value]` or `error: ...`
+    (the command list is at the top of tests/chaos/mock_cluster.c).
+    """
+
+    def __init__(self, binary: Path, topics: dict[str, int], log_path: Path, brokers: int = 3):
+        self.brokers = brokers
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen([str(binary), "--brokers", str(brokers)]
+                                     + [f"{t}:{n}" for t, n in topics.items()],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                     text=True, bufsize=1)
+        self.bootstrap = self.proc.stdout.readline().strip()
+        if not self.bootstrap:
+            self.close()
+            raise RuntimeError(f"mock_cluster printed no bootstrap servers (exit {self.proc.poll()})")
+        self._lock = threading.Lock()
+
+    def cmd(self, line: str) -> str:
+        """Sends one command; returns what follows `ok` (raises on `error:`)."""
+        with self._lock:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline().strip()
+        if reply != "ok" and not reply.startswith("ok "):
+            raise RuntimeError(f"mock_cluster: {line!r} -> {reply!r}")
+        return reply[3:]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.cmd("quit")
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+@dataclass
+class KafkaOnly:
+    """Stands in for World.env when the Kafka side is not the dev-env broker (the mock cluster)."""
+    kafka: str
+    ch_url: str

@@ -62,6 +62,10 @@ class Profile:
         self.poison_kills = 10 if soak else 2
         self.proxy_rounds = 5 if soak else 1
         self.proxy_round_seconds = (4, 8) if soak else (2.5, 4)
+        # mock-cluster case (4b): rounds of the six request-fault kinds, plus kill -9s
+        self.mock_rounds = 4 if soak else 1
+        self.mock_kills = 8 if soak else 1
+        self.mock_round_seconds = (3, 6) if soak else (1.5, 3)
 
 
 PROF = Profile(PROFILE)

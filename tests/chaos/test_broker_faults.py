@@ -4,8 +4,8 @@ stopped with SIGTERM and started again, killed with SIGKILL and started
 again, and frozen with SIGSTOP for a few seconds. The producer rides the
 outages out (message.timeout.ms = 0). chute must survive each one (or, if
 it exits, the check shows it; the case then restarts it and counts that) and
-lose nothing. (librdkafka's mock cluster with per-request errors is not
-covered here; see docs/chaos.md.)
+lose nothing. (Per-request errors and delays from librdkafka's mock cluster are
+case 4b, test_mock_broker_faults.py.)
 """
 import time
 
