@@ -9,6 +9,74 @@
 #include "common/clock.h"
 #include "common/log.h"
 
+/* How long an assignment may wait for its committed offsets. */
+#define ASSIGN_OFFSETS_TIMEOUT_MS 20000
+#define ASSIGN_OFFSETS_RETRY_MS 200
+
+/* Where a partition without a committed offset starts (auto.offset.reset). */
+static int64_t start_without_commit(rd_kafka_t *rk)
+{
+	char value[32];
+	size_t size = sizeof(value);
+
+	if (rd_kafka_conf_get(rd_kafka_conf(rk), "auto.offset.reset", value,
+			      &size) != RD_KAFKA_CONF_OK)
+		return RD_KAFKA_OFFSET_INVALID;
+	if (strcmp(value, "earliest") == 0 || strcmp(value, "smallest") == 0 ||
+	    strcmp(value, "beginning") == 0)
+		return RD_KAFKA_OFFSET_BEGINNING;
+	if (strcmp(value, "latest") == 0 || strcmp(value, "largest") == 0 ||
+	    strcmp(value, "end") == 0)
+		return RD_KAFKA_OFFSET_END;
+	return RD_KAFKA_OFFSET_INVALID; /* error: librdkafka reports it */
+}
+
+/*
+ * Sets the offsets newly assigned partitions start from. Left unset,
+ * librdkafka asks the group coordinator for them itself, and if that
+ * request fails as a whole (NOT_COORDINATOR after the coordinator moved),
+ * 2.0.2 never asks again: the partition is assigned and never fetched
+ * (confluentinc/librdkafka#5586; the chaos suite's mock-cluster case found
+ * it). chute asks with rd_kafka_committed() and retries, so the partitions
+ * start at explicit offsets. If the coordinator does not answer within
+ * ASSIGN_OFFSETS_TIMEOUT_MS, librdkafka is left to ask.
+ */
+static void set_start_offsets(rd_kafka_t *rk,
+			      rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *list =
+		rd_kafka_topic_partition_list_copy(parts);
+	int64_t deadline = ck_clock_mono_ms() + ASSIGN_OFFSETS_TIMEOUT_MS;
+	int64_t none = start_without_commit(rk);
+	rd_kafka_resp_err_t code;
+
+	for (;;) {
+		int64_t left = deadline - ck_clock_mono_ms();
+		code = rd_kafka_committed(rk, list,
+					  left > 0 ? (int)left : 1);
+		for (int i = 0; !code && i < list->cnt; i++)
+			code = list->elems[i].err;
+		if (!code)
+			break;
+		if (ck_clock_mono_ms() + ASSIGN_OFFSETS_RETRY_MS >= deadline) {
+			ck_log_warn("kafka: cannot read the committed offsets of "
+				    "%d assigned partition(s): %s; librdkafka "
+				    "reads them itself",
+				    parts->cnt, rd_kafka_err2str(code));
+			rd_kafka_topic_partition_list_destroy(list);
+			return;
+		}
+		ck_log_debug("kafka: reading committed offsets: %s; retrying",
+			     rd_kafka_err2str(code));
+		ck_clock_sleep_ms(ASSIGN_OFFSETS_RETRY_MS);
+	}
+	for (int i = 0; i < parts->cnt; i++)
+		parts->elems[i].offset = list->elems[i].offset >= 0
+						 ? list->elems[i].offset
+						 : none;
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -19,6 +87,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 	rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (parts->cnt > 0)
+			set_start_offsets(rk, parts);
 		hooks->assigned(hooks->arg, parts);
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);

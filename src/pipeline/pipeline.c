@@ -1394,6 +1394,18 @@ static struct part *list_part(struct ck_pipeline *p,
 static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct ck_pipeline *p = arg;
+	rd_kafka_topic_partition_list_t *resume =
+		rd_kafka_topic_partition_list_copy(parts);
+
+	/*
+	 * librdkafka keeps a partition's pause through a revoke and a new
+	 * assignment (librdkafka#1849). on_revoked resumes what chute had
+	 * paused; this clears anything else, so that an assigned partition is
+	 * always fetched. (Partitions librdkafka has not seen yet only get an
+	 * error here.)
+	 */
+	rd_kafka_resume_partitions(p->rk, resume);
+	rd_kafka_topic_partition_list_destroy(resume);
 
 	for (int i = 0; i < parts->cnt; i++) {
 		struct part *part = list_part(p, &parts->elems[i], true);
@@ -1442,6 +1454,9 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		struct part *part = list_part(p, &parts->elems[i], false);
 		if (!part)
 			continue;
+		/* Not paused for a next owner that is this member again. */
+		part_pause(p, &p->routes[route_index(p, parts->elems[i].topic)],
+			   part, false);
 		/* Uncommitted rows: the next owner reads them again. */
 		batch_put(p, part->open);
 		batch_put(p, part->sealed);

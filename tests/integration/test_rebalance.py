@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from it_helpers import EVENT_COLUMNS, BackgroundProducer
+from conftest import wait_until
+from it_helpers import EVENT_COLUMNS, BackgroundProducer, events
 
 
 def test_two_instances_in_one_group_with_join_and_leave_deliver_every_row(ctx):
@@ -64,6 +65,39 @@ def test_two_instances_in_one_group_with_join_and_leave_deliver_every_row(ctx):
     ctx.check(ctx.uniq_ids() == n, f"uniqExact(id) = {ctx.uniq_ids()}, expected {n}")
     ctx.check(com == ctx.produced, f"committed {com} != produced {ctx.produced}")
     ctx.assert_no_hangs()
+
+
+def test_a_partition_paused_when_it_was_revoked_flows_again_when_it_comes_back(ctx, proxy_factory):
+    """Regression: librdkafka keeps a partition's pause across a revoke and a
+    new assignment (confluentinc/librdkafka#1849). chute paused partitions
+    while its inserts failed, lost some to a second member, got them back
+    when that member left, and took them for unpaused: they never fetched
+    again (found by the chaos suite's mock-cluster case). Here chute-A writes
+    through a proxy that answers 503 until told to stop; chute-B writes
+    straight to the server."""
+    n_per = 2000
+    proxy = proxy_factory(ctx.env.ch_url, "503", faults=10**9)
+    ctx.create_topic(4)
+    ctx.create_table(EVENT_COLUMNS)
+    over = {"batch": {"max_rows": 200, "max_wait": "100ms"}, "shutdown_timeout": "5s",
+            "log_level": "debug", "retry": {"initial_backoff": "100ms", "max_backoff": "500ms"},
+            "kafka": {"properties": {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}}}
+    a = ctx.start_chute(ctx.config({**over, "clickhouse": {"url": proxy.url}}), name="chute-A")
+    a.wait_log(r"kafka: assigned 4 partition\(s\)", timeout=30)
+    ctx.produce(events(0, 4 * n_per))
+    # Every partition's batches fill up while the inserts fail: A pauses all four.
+    wait_until(lambda: len(set(re.findall(r"DEBUG +paused (\S+\[\d\])", a.log()))) == 4, 60,
+               "chute-A pauses its four partitions")
+    b = ctx.start_chute(ctx.config(over), name="chute-B")
+    b.wait_log(r"kafka: assigned [1-9]\d* partition\(s\)", timeout=60, what="chute-B gets partitions")
+    a.wait_log(r"kafka: (revoked|lost) [1-9]\d* partition\(s\)", timeout=30, what="chute-A gives some up")
+    ctx.check(ctx.sigterm(b, 30) in (0, None), "chute-B did not stop cleanly")
+    a.wait_log(r"(?s)kafka: (revoked|lost) [1-9].*kafka: assigned [1-9]\d* partition\(s\)", timeout=60,
+               what="chute-A gets the partitions back")
+    ctx.produce(events(4 * n_per, 4 * n_per), start_index=4 * n_per)  # new rows on every partition
+    proxy.faults = 0  # A's inserts succeed from now on
+    ctx.wait_uniq(8 * n_per, timeout=90)
+    ctx.check(ctx.sigterm(a, 30) == 0, "chute-A did not stop cleanly")
 
 
 # KNOWN ISSUE (librdkafka, not chute's code, but it hits every chute scale-out
