@@ -208,6 +208,8 @@ struct ck_pipeline {
 	bool failed;           /* fatal: stop with fatal_err */
 	struct ck_err fatal_err;
 	bool close_failed; /* rd_kafka_destroy must not close again */
+	bool subscribed;
+	bool ever_assigned; /* an assignment (maybe empty) came at least once */
 	/* Route lookup cache: consecutive messages mostly share a topic. */
 	const rd_kafka_topic_t *last_rkt;
 	size_t last_route;
@@ -1406,6 +1408,7 @@ static void on_assigned(void *arg, const rd_kafka_topic_partition_list_t *parts)
 	 */
 	rd_kafka_resume_partitions(p->rk, resume);
 	rd_kafka_topic_partition_list_destroy(resume);
+	p->ever_assigned = true;
 
 	for (int i = 0; i < parts->cnt; i++) {
 		struct part *part = list_part(p, &parts->elems[i], true);
@@ -2933,6 +2936,7 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 	rc = ck_consumer_subscribe(p->rk, p->config, err);
 	if (rc)
 		return rc;
+	p->subscribed = true;
 	ck_pipeline_log_plan(p);
 	ck_log_info("chute started");
 	p->last_stats_ms = ck_clock_mono_ms();
@@ -3005,7 +3009,17 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 	ck_inserter_destroy(p->ins);
 	if (p->rkq)
 		rd_kafka_queue_destroy(p->rkq);
-	if (p->rk)
+	/*
+	 * librdkafka before 2.3.0 aborts in rd_kafka_destroy() when the
+	 * cooperative-sticky assignor never saw an assignment (librdkafka
+	 * #4312): a member stopped while it was still joining. The consumer
+	 * was closed (it left the group) and chute is exiting, so its
+	 * handle is left to the process's end instead.
+	 */
+	if (p->rk && p->subscribed && !p->ever_assigned && !p->close_failed)
+		ck_log_debug("kafka: not destroying a consumer that never had an "
+			     "assignment (librdkafka #4312)");
+	else if (p->rk)
 		rd_kafka_destroy_flags(p->rk,
 				       p->close_failed
 					       ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE

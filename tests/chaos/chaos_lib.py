@@ -54,8 +54,14 @@ META = {"_topic": {"meta": "topic"}, "_partition": {"meta": "partition"}, "_offs
 # times out (broker minimum: 6 s).
 FAST_SESSION = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"}
 
-# Where the DLQ key goes in chute's config (being added on another branch).
-DLQ_CONFIG = {"dlq": {"topic": "{topic}.dlq"}}
+# The DLQ in chute's config. The poison cases plant a whole batch of poison
+# on every partition at once (test_poison.py: 4 x 500 records in a row), on
+# purpose, to see it dead-lettered; the default circuit breaker (window 1000,
+# ratio 0.5, run 1000) would rightly stop the topic there instead. The breaker
+# has its own tests (tests/integration/test_dead_letter.py); here it only
+# stops a topic that is far worse than what the cases plant.
+DLQ_CONFIG = {"dlq": {"topic": "{topic}.dlq", "window": 10000, "max_bad_ratio": 0.5,
+                      "max_bad_run": 5000}}
 DLQ_HEADER_PARTITION = "chute.source.partition"
 DLQ_HEADER_OFFSET = "chute.source.offset"
 DLQ_HEADER_TOPIC = "chute.source.topic"

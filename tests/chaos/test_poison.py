@@ -87,7 +87,8 @@ def test_dlq_produce_fails_for_a_while(world, prof, dlq_support):
         time.sleep(secs)
         res = ConfigResource(ConfigResource.Type.TOPIC, w.dlq_topic, incremental_configs=[
             ConfigEntry("max.message.bytes", "1048576", incremental_operation=AlterConfigOpType.SET)])
-        for f in w.admin().incremental_alter_configs([res]).values():
+        admin = w.admin()  # held until the answer: a dropped client fails it with _DESTROY
+        for f in admin.incremental_alter_configs([res]).values():
             f.result(timeout=30)
         w.fig.fault("DLQ produce failing (record too large)")
     _run(w, prof, cfg, 1, during=heal_later)

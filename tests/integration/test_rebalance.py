@@ -67,6 +67,32 @@ def test_two_instances_in_one_group_with_join_and_leave_deliver_every_row(ctx):
     ctx.assert_no_hangs()
 
 
+def test_a_member_stopped_before_its_first_assignment_exits_cleanly(ctx):
+    """Regression: librdkafka 2.0.2's cooperative-sticky assignor aborts in
+    rd_kafka_destroy() when the member never got an assignment
+    (confluentinc/librdkafka#4312, fixed in 2.3.0): chute died of SIGABRT
+    after "stopped cleanly" when SIGTERM came while it was joining a busy
+    group (found by the chaos suite's churn case)."""
+    ctx.create_topic(4)
+    ctx.create_table(EVENT_COLUMNS)
+    cfg = ctx.config({"kafka": {"properties": {"session.timeout.ms": "6000",
+                                               "heartbeat.interval.ms": "500"}}})
+    a = ctx.start_chute(cfg, name="chute-A")
+    a.wait_log(r"kafka: assigned 4 partition\(s\)", timeout=30)
+    codes = []
+    for k, delay in enumerate((0.3, 0.8, 1.2, 2.0, 3.0)):
+        # Two joiners at once, one stopped while the group rebalances.
+        b = ctx.start_chute(cfg, name=f"chute-B{k}")
+        c = ctx.start_chute(cfg, name=f"chute-C{k}")
+        b.wait_log(r"chute started", timeout=30)
+        time.sleep(delay)
+        codes.append(ctx.sigterm(b, 30))
+        codes.append(ctx.sigterm(c, 30))
+        print(f"\nround {k}: exits {codes[-2:]}, B had an assignment: {'kafka: assigned' in b.log()}")
+    ctx.check(all(rc == 0 for rc in codes), f"exit codes {codes} (-6: the librdkafka abort)")
+    ctx.check(ctx.sigterm(a, 30) == 0, "chute-A did not stop cleanly")
+
+
 def test_a_partition_paused_when_it_was_revoked_flows_again_when_it_comes_back(ctx, proxy_factory):
     """Regression: librdkafka keeps a partition's pause across a revoke and a
     new assignment (confluentinc/librdkafka#1849). chute paused partitions
