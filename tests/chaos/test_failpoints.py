@@ -89,7 +89,10 @@ def test_failpoint(request, world, prof, fp_binary, fp):
                 # only then does the join revoke partitions with an insert in flight.
                 _wait_log(armed, "kafka: assigned", 45)
                 ok = False
-                for j in range(6):  # members join and leave until a revoke catches an insert in flight
+                # Members join and leave until a revoke catches an insert in flight, the
+                # k-th time. 6 tries were too few once in the soak (exactly-once: kill@2
+                # never fired; its partitions came back slowly after each join).
+                for j in range(12):
                     time.sleep(w.rng.uniform(1, 3))
                     helper = w.start(helper_cfg, binary=fp_binary, name=f"helper{rnd}-{j}")
                     _wait_log(helper, "kafka: assigned", 30, stop=lambda: not armed.alive())
