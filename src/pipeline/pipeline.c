@@ -991,6 +991,20 @@ static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
 /* ---- completions and commits --------------------------------------------- */
 
 /*
+ * Drops what a partition holds that was never sent: its open and sealed
+ * batches, its held messages and a recovery in progress. Nothing of it was
+ * committed, so whoever reads the partition next reads it again.
+ */
+static void part_drop_unsent(struct ck_pipeline *p, struct part *part)
+{
+	batch_put(p, part->open);
+	batch_put(p, part->sealed);
+	part->open = part->sealed = NULL;
+	backlog_clear(part);
+	eo_end_recovery(part);
+}
+
+/*
  * Exactly-once without a token: the in-flight batch's insert has an
  * unknown outcome. The partition starts over from its record, as a new
  * owner would: its later messages are dropped, the consumer goes back to
@@ -1003,11 +1017,7 @@ static void part_replay(struct ck_pipeline *p, struct route *route,
 	rd_kafka_topic_partition_list_t *list;
 	rd_kafka_error_t *error;
 
-	batch_put(p, part->open);
-	batch_put(p, part->sealed);
-	part->open = part->sealed = NULL;
-	backlog_clear(part);
-	eo_end_recovery(part);
+	part_drop_unsent(p, part);
 	part->eo_ready = false;
 	part->eo_retry_ms = 0;
 	part->epoch = ++p->next_epoch;
@@ -1040,6 +1050,16 @@ struct refused_read {
 	struct ck_batch *batch;
 };
 
+/* The next refused row's message was not found in Kafka. */
+static void refused_row_gone(const struct route *route,
+			     const struct ck_batch *batch)
+{
+	ck_log_error("%s[%d]@%" PRId64 ": the refused row's message is no "
+		     "longer in Kafka; it is not dead-lettered",
+		     route->cfg->topic, (int)batch->partition,
+		     batch->rejects[batch->rejects_done].offset);
+}
+
 /* One refused row is handled: counted, logged, dead-lettered if msg. */
 static void refused_row(struct ck_pipeline *p, struct route *route,
 			struct ck_batch *batch, const rd_kafka_message_t *msg)
@@ -1065,12 +1085,7 @@ static void on_refused_message(void *arg, const rd_kafka_message_t *msg)
 		bool found = batch->rejects[batch->rejects_done].offset ==
 			     msg->offset;
 		if (!found)
-			ck_log_error("%s[%d]@%" PRId64 ": the refused row's "
-				     "message is no longer in Kafka; it is "
-				     "not dead-lettered",
-				     rr->route->cfg->topic,
-				     (int)batch->partition,
-				     batch->rejects[batch->rejects_done].offset);
+			refused_row_gone(rr->route, batch);
 		refused_row(rr->p, rr->route, batch, found ? msg : NULL);
 	}
 }
@@ -1118,10 +1133,7 @@ static bool refused_rows(struct ck_pipeline *p, struct route *route,
 	}
 	/* The partition ended before them: they are gone. */
 	while (batch->rejects_done < batch->nrejects) {
-		ck_log_error("%s[%d]@%" PRId64 ": the refused row's message "
-			     "is no longer in Kafka; it is not dead-lettered",
-			     route->cfg->topic, (int)batch->partition,
-			     batch->rejects[batch->rejects_done].offset);
+		refused_row_gone(route, batch);
 		refused_row(p, route, batch, NULL);
 	}
 	return true;
@@ -1461,16 +1473,12 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 		part_pause(p, &p->routes[route_index(p, parts->elems[i].topic)],
 			   part, false);
 		/* Uncommitted rows: the next owner reads them again. */
-		batch_put(p, part->open);
-		batch_put(p, part->sealed);
-		part->open = part->sealed = NULL;
+		part_drop_unsent(p, part);
 		if (part->inflight && !part->inflight->recorded) {
 			/* Never sent: the next owner forms it again. */
 			batch_put(p, part->inflight);
 			part->inflight = NULL;
 		}
-		eo_end_recovery(part);
-		backlog_clear(part);
 		if (lost)
 			part->commit_dirty = false;
 	}

@@ -221,6 +221,17 @@ def parse_totals(log: str) -> dict | None:
     return {k: (int(v) if v.isdigit() else v) for k, v in d.items()}
 
 
+def _shut(*socks: socket.socket, close: bool = False):
+    """Shuts both directions of each socket (and closes it), ignoring errors."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if close:
+            s.close()
+
+
 class FaultProxy:
     """
     A TCP proxy in front of ClickHouse's HTTP port. Requests that do not
@@ -289,12 +300,7 @@ class FaultProxy:
                     client.sendall(data)
             except OSError:
                 pass
-            for s in (client, server):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+            _shut(client, server, close=True)
 
         threading.Thread(target=downstream, daemon=True).start()
         try:
@@ -318,8 +324,4 @@ class FaultProxy:
                 server.sendall(data)
         except OSError:
             pass
-        for s in (client, server):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shut(client, server)
