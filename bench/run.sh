@@ -20,6 +20,9 @@
 #   chute  build/chute run, generated config, fresh group id, defaults
 #          otherwise (BENCH_CHUTE_PROPS adds kafka.properties, e.g.
 #          "queued.max.messages.kbytes: 4096")
+#   chutep chute with batch.scope: partition (one insert per partition's
+#          batch, chute's behaviour before 2026-11-22): what one insert per
+#          table saves. Add it with BENCH_ORDER="... chutep ..."
 #   pipe   kcat -C -o beginning -e | clickhouse-client INSERT FORMAT JSONEachRow
 #   kafka  ClickHouse's Kafka table engine + materialized view into the table,
 #          kafka_num_consumers = 1 (the machine has 2 cores shared by the
@@ -252,6 +255,7 @@ clickhouse:
   url: $CLICKHOUSE_URL
   database: default
   user: default
+${CHUTE_SCOPE:+batch: {scope: $CHUTE_SCOPE\}}
 topics:
   - topic: $TOPIC
     table: $table
@@ -349,6 +353,8 @@ JSON
     kill -TERM "$pid"
     wait "$pid" || true
 }
+
+run_chutep() { CHUTE_SCOPE=partition run_chute "$@"; }
 
 # ------------------------------------------------------------- the runs
 echo "workload,contender,run,rows,json_bytes,wall_s,rows_per_s,mb_per_s,contender_cpu_s,server_cpu_s,broker_cpu_s,rss_mb,rows_per_cpu_s,check" >"$CSV"

@@ -76,6 +76,16 @@ struct ck_ch_client {
 	bool no_reuse;         /* ck_ch_client_set_reuse(false) */
 	size_t sent_bytes;
 	bool body_started;     /* failpoint insert.mid_body seen this request */
+	/*
+	 * A body in several pieces (ck_ch_insert_parts): curl reads it
+	 * through on_read, from piece body_at, byte body_off. A compressed
+	 * one is joined into joined first.
+	 */
+	const struct ck_slice *body;
+	size_t nbody;
+	size_t body_at;
+	size_t body_off;
+	struct ck_buf joined;
 };
 
 int ck_ch_global_init(struct ck_err *err)
@@ -427,6 +437,7 @@ struct ck_ch_client *ck_ch_client_new(const struct ck_ch_opts *opts,
 	ck_buf_init(&client->scratch, CH_ERROR_BODY_MAX + 1);
 	ck_buf_init(&client->reply, CH_ERROR_BODY_MAX);
 	ck_buf_init(&client->zbuf, CH_ZBUF_MAX);
+	ck_buf_init(&client->joined, CH_ZBUF_MAX);
 	client->compression = opts->compression;
 	client->curl = curl_easy_init();
 	if (!client->curl)
@@ -522,6 +533,7 @@ void ck_ch_client_destroy(struct ck_ch_client *client)
 	ck_buf_free(&client->scratch);
 	ck_buf_free(&client->reply);
 	ck_buf_free(&client->zbuf);
+	ck_buf_free(&client->joined);
 	free(client);
 }
 
@@ -812,39 +824,138 @@ static int compress_body(struct ck_ch_client *client, const uint8_t *body,
 	return CK_OK;
 }
 
-/*
- * POSTs body (compressed when configured) to url. The URL was copied by
- * curl by the time this returns.
- */
-static int post_body(struct ck_ch_client *client, const char *url,
-		     const char *what, const uint8_t *body, size_t len,
-		     struct ck_buf *sink, bool is_insert, struct ck_err *err)
+/* curl's read callback for a body in pieces. */
+static size_t on_read(char *dst, size_t size, size_t nitems, void *arg)
 {
-	CURL *curl = client->curl;
+	struct ck_ch_client *client = arg;
+	size_t cap = size * nitems, n = 0;
+
+	while (n < cap && client->body_at < client->nbody) {
+		const struct ck_slice *piece = &client->body[client->body_at];
+		size_t take = piece->len - client->body_off;
+
+		if (take > cap - n)
+			take = cap - n;
+		memcpy(dst + n, piece->p + client->body_off, take);
+		n += take;
+		client->body_off += take;
+		if (client->body_off == piece->len) {
+			client->body_at++;
+			client->body_off = 0;
+		}
+	}
+	return n;
+}
+
+/* Rewinds a body in pieces: curl re-sends it on a reused connection. */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct ck_ch_client *client = arg;
+	size_t left;
+
+	if (origin != SEEK_SET || offset < 0)
+		return CURL_SEEKFUNC_CANTSEEK;
+	left = (size_t)offset;
+	client->body_at = 0;
+	client->body_off = 0;
+	while (client->body_at < client->nbody &&
+	       left >= client->body[client->body_at].len) {
+		left -= client->body[client->body_at].len;
+		client->body_at++;
+	}
+	if (left > 0 && client->body_at == client->nbody)
+		return CURL_SEEKFUNC_FAIL;
+	client->body_off = left;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* Copies a body in pieces into one buffer (to compress it). */
+static int join_body(struct ck_ch_client *client, const struct ck_slice *body,
+		     size_t nbody, size_t total, struct ck_err *err)
+{
 	int rc;
 
+	ck_buf_reset(&client->joined);
+	rc = ck_buf_reserve(&client->joined, total, err);
+	for (size_t i = 0; !rc && i < nbody; i++)
+		rc = ck_buf_append(&client->joined, body[i].p, body[i].len,
+				   err);
+	return rc;
+}
+
+/*
+ * POSTs a body in nbody pieces (compressed when configured) to url. The
+ * URL was copied by curl by the time this returns.
+ */
+static int post_body(struct ck_ch_client *client, const char *url,
+		     const char *what, const struct ck_slice *body,
+		     size_t nbody, struct ck_buf *sink, bool is_insert,
+		     struct ck_err *err)
+{
+	CURL *curl = client->curl;
+	struct ck_slice one;
+	size_t len = 0;
+	int rc;
+
+	for (size_t i = 0; i < nbody; i++)
+		len += body[i].len;
 	if (client->compression != CK_COMPRESSION_NONE) {
-		rc = compress_body(client, body, len, err);
+		/* Compression is off by default; joining costs less. */
+		if (nbody > 1) {
+			rc = join_body(client, body, nbody, len, err);
+			if (rc)
+				return ck_err_prefix(err, "joining the body: ");
+			one = (struct ck_slice){client->joined.data, len};
+			body = &one;
+			nbody = 1;
+		}
+		rc = compress_body(client, nbody ? body->p : NULL, len, err);
 		if (rc)
 			return rc;
-		body = client->zbuf.data;
-		len = client->zbuf.len;
+		one = (struct ck_slice){client->zbuf.data, client->zbuf.len};
+		body = &one;
+		nbody = 1;
+		len = one.len;
 	}
 	client->sent_bytes = len;
 	client->body_started = !is_insert;
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body);
+	if (nbody <= 1) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+				 nbody ? (const char *)body->p : "");
+	} else {
+		client->body = body;
+		client->nbody = nbody;
+		client->body_at = 0;
+		client->body_off = 0;
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, client);
+		curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(curl, CURLOPT_SEEKDATA, client);
+	}
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	client->body_compressed = client->compression != CK_COMPRESSION_NONE;
 	rc = ch_perform(client, what, sink, is_insert, err);
 	client->body_compressed = false;
+	client->body = NULL;
+	client->nbody = 0;
 	return rc;
 }
 
 int ck_ch_insert(struct ck_ch_client *client, const char *sql,
 		 const char *query_id, const char *params, const uint8_t *body,
 		 size_t len, struct ck_err *err)
+{
+	struct ck_slice one = {body, len};
+
+	return ck_ch_insert_parts(client, sql, query_id, params, &one, 1, err);
+}
+
+int ck_ch_insert_parts(struct ck_ch_client *client, const char *sql,
+		       const char *query_id, const char *params,
+		       const struct ck_slice *body, size_t nbody,
+		       struct ck_err *err)
 {
 	CURL *curl = client->curl;
 	char *query = NULL, *qid = NULL;
@@ -866,7 +977,7 @@ int ck_ch_insert(struct ck_ch_client *client, const char *sql,
 	}
 	ck_buf_reset(&client->reply);
 	rc = post_body(client, (const char *)client->scratch.data, "insert",
-		       body, len, &client->reply, true, err);
+		       body, nbody, &client->reply, true, err);
 out:
 	curl_free(query);
 	curl_free(qid);
@@ -933,9 +1044,11 @@ int ck_ch_check_server(struct ck_ch_client *client, const char *version,
 
 		curl_easy_reset(client->curl);
 		ck_buf_reset(&out);
+		struct ck_slice body = {(const uint8_t *)probe,
+					sizeof(probe) - 1};
+
 		rc = post_body(client, client->base_url, "compression check",
-			       (const uint8_t *)probe, sizeof(probe) - 1, &out,
-			       false, err);
+			       &body, 1, &out, false, err);
 		if (rc && client->exception_code == 89) /* UNKNOWN_COMPRESSION_METHOD */
 			rc = ck_err_set(err, CK_ERR_CONFIG,
 					"clickhouse.compression: the server "

@@ -151,6 +151,15 @@ int ck_ch_insert(struct ck_ch_client *client, const char *sql,
 		 size_t len, struct ck_err *err);
 
 /*
+ * ck_ch_insert with a body in nbody pieces, sent as one request in order
+ * (the rows of several batches in one insert). Borrows the pieces.
+ */
+int ck_ch_insert_parts(struct ck_ch_client *client, const char *sql,
+		       const char *query_id, const char *params,
+		       const struct ck_slice *body, size_t nbody,
+		       struct ck_err *err);
+
+/*
  * The ClickHouse exception code of the last failed request (0 if none or
  * not from the server), for metrics and tests.
  */

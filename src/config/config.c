@@ -408,6 +408,17 @@ static bool parse_rows_cb(const char *text, void *out)
 	return true;
 }
 
+static bool parse_scope_cb(const char *text, void *out)
+{
+	if (strcmp(text, "table") == 0)
+		*(enum ck_batch_scope *)out = CK_BATCH_SCOPE_TABLE;
+	else if (strcmp(text, "partition") == 0)
+		*(enum ck_batch_scope *)out = CK_BATCH_SCOPE_PARTITION;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_delivery_cb(const char *text, void *out)
 {
 	if (strcmp(text, "at-least-once") == 0)
@@ -447,7 +458,7 @@ static int walk_batch(struct walk *w, yaml_node_t *map, const char *path,
 		      struct ck_batch_policy *batch)
 {
 	static const char *const keys[] = {"max_rows", "max_bytes", "max_wait",
-					   NULL};
+					   "scope", NULL};
 	int rc = map_check_keys(w, map, path, keys);
 
 	if (!rc)
@@ -462,6 +473,9 @@ static int walk_batch(struct walk *w, yaml_node_t *map, const char *path,
 		rc = get_value(w, map, path, "max_wait",
 			       "a duration such as 500ms or 2s",
 			       parse_positive_duration_cb, &batch->max_wait_ms);
+	if (!rc)
+		rc = get_value(w, map, path, "scope", "table or partition",
+			       parse_scope_cb, &batch->scope);
 	if (!rc && batch->max_bytes > (1ull << 30))
 		rc = walk_error(w, map_get(w, map, "max_bytes"), path,
 				"max_bytes must be at most 1GiB");
@@ -1400,6 +1414,7 @@ static void config_set_defaults(struct ck_config *config)
 	config->batch.max_rows = 100000;
 	config->batch.max_bytes = 16u << 20;
 	config->batch.max_wait_ms = 1000;
+	config->batch.scope = CK_BATCH_SCOPE_TABLE;
 	config->retry.initial_backoff_ms = 100;
 	config->retry.max_backoff_ms = 30000;
 	config->shutdown_timeout_ms = 30000;

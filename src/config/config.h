@@ -32,10 +32,22 @@ struct ck_config_kv {
 };
 
 /* When a batch is closed and handed to an inserter. */
+/*
+ * What one batch gathers (batch.scope): the rows of every partition of a
+ * topic that are due together (one insert for the table), or of one
+ * partition. Exactly-once always batches per partition: its recorded
+ * ranges and tokens are per partition (docs/delivery.md).
+ */
+enum ck_batch_scope {
+	CK_BATCH_SCOPE_TABLE,
+	CK_BATCH_SCOPE_PARTITION,
+};
+
 struct ck_batch_policy {
 	uint64_t max_rows;
 	uint64_t max_bytes;
 	int64_t max_wait_ms;
+	enum ck_batch_scope scope;
 };
 
 enum ck_format {

@@ -56,6 +56,9 @@ void ck_batch_reset(struct ck_batch *batch, size_t route, int32_t partition,
 	batch->dlq_waiting = false;
 	batch->nrejects = 0;
 	batch->rejects_done = 0;
+	batch->group = NULL;
+	batch->counted_rows = 0;
+	batch->counted_bytes = 0;
 	ck_err_clear(&batch->err);
 	batch->next = NULL;
 }

@@ -124,6 +124,16 @@ struct ck_batch {
 	int64_t insert_ms;   /* time from first attempt to acknowledgement */
 	struct ck_err err;   /* last insert error, for logs */
 
+	/*
+	 * batch.scope table: the next batch (of another partition) sent in
+	 * the same insert. The pipeline links a group and submits its first
+	 * batch; every member comes back through the done queue on its own.
+	 */
+	struct ck_batch *group;
+	/* What of it the route's open totals count (pipeline.c). */
+	uint64_t counted_rows;
+	size_t counted_bytes;
+
 	struct ck_batch *next; /* queue link */
 };
 

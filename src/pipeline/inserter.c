@@ -69,6 +69,24 @@ static bool backoff_sleep(struct ck_inserter *ins, int64_t ms)
 }
 
 /*
+ * Waits before the next attempt, between half and all of *backoff (full
+ * jitter in the upper half keeps workers from lockstep), then doubles
+ * *backoff up to max_backoff. Returns false if aborted.
+ */
+static bool retry_wait(struct worker *w, int64_t *backoff)
+{
+	int64_t max = w->ins->opts.max_backoff_ms;
+	int64_t sleep_ms = *backoff / 2 +
+			   (int64_t)((unsigned)rand_r(&w->seed) %
+				     (unsigned)(*backoff / 2 + 1));
+
+	if (!backoff_sleep(w->ins, sleep_ms))
+		return false;
+	*backoff = *backoff * 2 > max ? max : *backoff * 2;
+	return true;
+}
+
+/*
  * Splitting a batch the server refuses as bad data (docs/dlq.md): both
  * halves of a refused part are tried, then the refused halves are split
  * again, until each refused row stands alone. A row is taken as refused
@@ -104,6 +122,17 @@ struct split {
 static bool refusal_is_per_row(int code)
 {
 	return code != 32 && code != 33;
+}
+
+/* What a failed insert's log line tells the operator to check. */
+static const char *class_hint(enum ck_ch_class cls)
+{
+	if (cls == CK_CH_CLASS_BAD_DATA)
+		return ": the server refused the rows; check the table's "
+		       "column types";
+	if (cls == CK_CH_CLASS_CONFIG)
+		return ": check the table and credentials";
+	return "";
 }
 
 /*
@@ -200,26 +229,13 @@ static enum slice_result insert_slice(struct worker *w, struct ck_batch *batch,
 		       hi - lo, route->table, batch->attempts,
 		       (int)batch->partition, (long long)first,
 		       (long long)last, ck_ch_class_name(cls),
-		       cls == CK_CH_CLASS_BAD_DATA
-			       ? ": the server refused the rows; check the "
-				 "table's column types"
-		       : cls == CK_CH_CLASS_CONFIG
-			       ? ": check the table and credentials"
-			       : "",
-		       batch->err.msg,
+		       class_hint(cls), batch->err.msg,
 		       ck_ch_last_outcome_unknown(w->client)
 			       ? "re-sending the identical batch"
 			       : "retrying",
 		       (long long)backoff);
-		/* Full jitter in the upper half keeps workers from lockstep. */
-		int64_t sleep_ms = backoff / 2 +
-				   (int64_t)((unsigned)rand_r(&w->seed) %
-					     (unsigned)(backoff / 2 + 1));
-		if (!backoff_sleep(ins, sleep_ms))
+		if (!retry_wait(w, &backoff))
 			return SLICE_STOP;
-		backoff = backoff * 2 > ins->opts.max_backoff_ms
-				  ? ins->opts.max_backoff_ms
-				  : backoff * 2;
 	}
 }
 
@@ -360,6 +376,166 @@ static void insert_batch(struct worker *w, struct ck_batch *batch)
 					   : CK_BATCH_ABANDONED;
 }
 
+/* Hands a finished batch back to the pipeline. */
+static void give_back(struct ck_inserter *ins, struct ck_batch *batch)
+{
+	batch->group = NULL;
+	pthread_mutex_lock(&ins->lock);
+	ck_batch_queue_push(&ins->done, batch);
+	pthread_cond_broadcast(&ins->done_cond);
+	pthread_mutex_unlock(&ins->lock);
+	if (ins->opts.notify)
+		ins->opts.notify(ins->opts.notify_arg);
+}
+
+/*
+ * Drops the members of a group whose partition was revoked (they go back
+ * at once, abandoned: the new owner inserts their rows). Returns the
+ * members left, compacted at the front of members.
+ */
+static size_t group_drop_cancelled(struct ck_inserter *ins,
+				   struct ck_batch **members, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (atomic_load(&members[i]->cancelled)) {
+			ck_log_info("insert into %s: partition %d was "
+				    "revoked; its rows (offsets %lld..%lld) "
+				    "are left to its new owner",
+				    ins->opts.routes[members[i]->route].table,
+				    (int)members[i]->partition,
+				    (long long)members[i]->first_offset,
+				    (long long)members[i]->last_offset);
+			members[i]->status = CK_BATCH_ABANDONED;
+			give_back(ins, members[i]);
+		} else {
+			members[kept++] = members[i];
+		}
+	}
+	return kept;
+}
+
+/*
+ * batch.scope table: the batches of several partitions in one insert,
+ * retried whole like a single batch. If the server refuses the rows as
+ * bad data, each batch is inserted on its own, so that splitting can find
+ * the rows it refuses. Every member goes back through give_back().
+ */
+static void insert_group(struct worker *w, struct ck_batch *head)
+{
+	struct ck_inserter *ins = w->ins;
+	const struct ck_inserter_route *route = &ins->opts.routes[head->route];
+	/*
+	 * The route keeps every INSERT text while batches use it; head itself
+	 * may go back to the pipeline (revoked) before the group is done.
+	 */
+	const char *sql = head->sql ? head->sql : route->sql;
+	const char *params = head->sql ? head->params : route->params;
+	int64_t start = ck_clock_mono_ms();
+	int64_t backoff = ins->opts.initial_backoff_ms;
+	struct ck_batch **members;
+	struct ck_slice *body;
+	char query_id[600], id[512];
+	size_t n = 0, rows;
+	int attempts = 0;
+	int rc;
+
+	for (struct ck_batch *b = head; b; b = b->group)
+		n++;
+	members = calloc(n, sizeof(*members));
+	body = calloc(n, sizeof(*body));
+	if (!members || !body) {
+		/* One at a time needs no memory. */
+		free(members);
+		free(body);
+		for (struct ck_batch *b = head, *next; b; b = next) {
+			next = b->group;
+			insert_batch(w, b);
+			give_back(ins, b);
+		}
+		return;
+	}
+	n = 0;
+	for (struct ck_batch *b = head; b; b = b->group) {
+		b->started_ms = start;
+		members[n++] = b;
+	}
+	/* One id for every attempt, as for a single batch. */
+	ck_batch_query_id(id, sizeof(id), route->table, head->partition,
+			  head->first_offset, head->last_offset);
+	snprintf(query_id, sizeof(query_id), "%s+%zu", id, n - 1);
+	ck_ch_client_set_reuse(w->client, true);
+	for (;;) {
+		n = atomic_load(&ins->abort) ? n
+					      : group_drop_cancelled(ins, members,
+								     n);
+		if (n == 0 || atomic_load(&ins->abort)) {
+			rc = CK_ERR_STOPPED;
+			break;
+		}
+		rows = 0;
+		for (size_t i = 0; i < n; i++) {
+			body[i] = (struct ck_slice){members[i]->rows.data,
+						    members[i]->rows.len};
+			rows += members[i]->nrows;
+		}
+		attempts++;
+		rc = ck_ch_insert_parts(w->client, sql, query_id, params, body,
+					n, &members[0]->err);
+		if (rc == CK_OK || rc == CK_ERR_STOPPED)
+			break;
+		enum ck_ch_class cls = ck_ch_last_class(w->client);
+		if (cls == CK_CH_CLASS_BAD_DATA &&
+		    refusal_is_per_row(ck_ch_last_exception_code(w->client))) {
+			ck_log_warn("insert of %zu rows into %s (%zu "
+				    "partitions) refused as bad data: %s; "
+				    "inserting each partition's batch on its "
+				    "own to find the refused rows",
+				    rows, route->table, n,
+				    members[0]->err.msg);
+			for (size_t i = 0; i < n; i++) {
+				members[i]->attempts = attempts;
+				insert_batch(w, members[i]);
+				give_back(ins, members[i]);
+			}
+			goto out;
+		}
+		ck_log(cls == CK_CH_CLASS_RETRIABLE ? CK_LOG_WARN : CK_LOG_ERROR,
+		       "insert of %zu rows into %s failed (attempt %d, %zu "
+		       "partitions, class %s%s): %s; %s in %lld ms",
+		       rows, route->table, attempts, n, ck_ch_class_name(cls),
+		       class_hint(cls), members[0]->err.msg,
+		       ck_ch_last_outcome_unknown(w->client)
+			       ? "re-sending the identical rows"
+			       : "retrying",
+		       (long long)backoff);
+		if (!retry_wait(w, &backoff)) {
+			rc = CK_ERR_STOPPED;
+			break;
+		}
+	}
+	if (rc == CK_OK) {
+		CK_FAILPOINT("insert.acked");
+		if (attempts > 1)
+			ck_log_info("insert into %s succeeded after %d "
+				    "attempts (%zu rows, %zu partitions)",
+				    route->table, attempts, rows, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		members[i]->attempts = attempts;
+		members[i]->insert_ms = ck_clock_mono_ms() - start;
+		members[i]->status = rc == CK_OK ? CK_BATCH_INSERTED
+						 : CK_BATCH_ABANDONED;
+		if (i > 0)
+			members[i]->err = members[0]->err;
+		give_back(ins, members[i]);
+	}
+out:
+	free(members);
+	free(body);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -376,14 +552,12 @@ static void *worker_main(void *arg)
 		if (!batch)
 			break; /* stopping and nothing left */
 
+		if (batch->group) {
+			insert_group(w, batch);
+			continue;
+		}
 		insert_batch(w, batch);
-
-		pthread_mutex_lock(&ins->lock);
-		ck_batch_queue_push(&ins->done, batch);
-		pthread_cond_broadcast(&ins->done_cond);
-		pthread_mutex_unlock(&ins->lock);
-		if (ins->opts.notify)
-			ins->opts.notify(ins->opts.notify_arg);
+		give_back(ins, batch);
 	}
 	return NULL;
 }
@@ -437,7 +611,8 @@ void ck_inserter_submit(struct ck_inserter *ins, struct ck_batch *batch)
 {
 	pthread_mutex_lock(&ins->lock);
 	ck_batch_queue_push(&ins->todo, batch);
-	ins->outstanding++;
+	for (struct ck_batch *b = batch; b; b = b->group)
+		ins->outstanding++;
 	pthread_cond_signal(&ins->work);
 	pthread_mutex_unlock(&ins->lock);
 }
@@ -484,8 +659,13 @@ void ck_inserter_abort(struct ck_inserter *ins)
 	atomic_store(&ins->abort, true);
 	/* Queued batches never reach a worker's insert loop... */
 	for (struct ck_batch *b; (b = ck_batch_queue_pop(&ins->todo));) {
-		b->status = CK_BATCH_ABANDONED;
-		ck_batch_queue_push(&ins->done, b);
+		while (b) {
+			struct ck_batch *member = b->group;
+			b->group = NULL;
+			b->status = CK_BATCH_ABANDONED;
+			ck_batch_queue_push(&ins->done, b);
+			b = member;
+		}
 	}
 	/* ...and sleeping workers wake up and give theirs back. */
 	pthread_cond_broadcast(&ins->work);

@@ -46,7 +46,10 @@ struct ck_inserter;
 int ck_inserter_new(const struct ck_inserter_opts *opts,
 		    struct ck_inserter **out, struct ck_err *err);
 
-/* Queues batch for insertion; takes ownership. Pipeline thread. */
+/*
+ * Queues batch for insertion; takes ownership. Batches linked through
+ * ->group go in one insert, and come back one by one. Pipeline thread.
+ */
 void ck_inserter_submit(struct ck_inserter *ins, struct ck_batch *batch);
 
 /*

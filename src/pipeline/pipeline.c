@@ -103,6 +103,7 @@ struct route_stats {
 	uint64_t already_inserted; /* exactly-once recovery: in the table */
 	uint64_t rows_inserted;
 	uint64_t batches;
+	uint64_t inserts; /* sent: a group of batches is one */
 	uint64_t bad_messages;
 	uint64_t dead_lettered;
 	uint64_t empty_messages;
@@ -162,6 +163,15 @@ struct route {
 	const char *col_partition;
 	const char *col_offset;
 	char *eo_params; /* params with the deduplication settings */
+	/*
+	 * batch.scope table (at-least-once): the batches of all partitions
+	 * close together, when their rows or bytes together reach the
+	 * limits or the oldest is max_wait old, and go in one insert
+	 * (submit_flush). open_rows and open_bytes total the open batches.
+	 */
+	bool by_table;
+	uint64_t open_rows;
+	uint64_t open_bytes;
 };
 
 struct ck_pipeline {
@@ -177,6 +187,9 @@ struct ck_pipeline {
 	struct ck_consumer_hooks hooks;
 	struct ck_inserter *ins;
 	struct ck_batch *spare; /* recycled batches, linked through ->next */
+	/* Closed batches of by_table routes, grouped by submit_flush(). */
+	struct ck_batch_queue to_submit;
+	const char *seal_why; /* route_seal's reason, for part_seal */
 	/*
 	 * memory_budget: bytes the batches hold (their ->mem), the most
 	 * they held, and how often partitions were paused for it.
@@ -301,6 +314,34 @@ static void mem_block(struct ck_pipeline *p, struct part *part)
 	else
 		ck_log_debug("memory: budget reached (%" PRIu64 " bytes)",
 			     p->mem_used);
+}
+
+/* Adds what an open batch grew by to its route's open totals. */
+static void open_count(struct route *route, struct ck_batch *batch)
+{
+	route->open_rows += batch->nrows - batch->counted_rows;
+	route->open_bytes += batch->rows.len - batch->counted_bytes;
+	batch->counted_rows = batch->nrows;
+	batch->counted_bytes = batch->rows.len;
+}
+
+/* An open batch closes or is dropped: its route's totals lose it. */
+static void open_uncount(struct route *route, struct ck_batch *batch)
+{
+	if (!batch)
+		return;
+	route->open_rows -= batch->counted_rows;
+	route->open_bytes -= batch->counted_bytes;
+	batch->counted_rows = 0;
+	batch->counted_bytes = 0;
+}
+
+/* Hands a batch (and the batches grouped with it) to the inserters. */
+static void batch_send(struct ck_pipeline *p, struct ck_batch *batch)
+{
+	if (batch->nrows > 0)
+		p->routes[batch->route].stats.inserts++;
+	ck_inserter_submit(p->ins, batch);
 }
 
 static void batch_put(struct ck_pipeline *p, struct ck_batch *batch)
@@ -430,7 +471,10 @@ static void part_submit(struct ck_pipeline *p, struct part *part,
 	part->inflight = batch;
 	if (!p->eo || batch->nrows == 0) {
 		batch->recorded = true;
-		ck_inserter_submit(p->ins, batch);
+		if (p->routes[batch->route].by_table)
+			ck_batch_queue_push(&p->to_submit, batch);
+		else
+			batch_send(p, batch);
 		return;
 	}
 	batch->recorded = false;
@@ -473,8 +517,9 @@ static void eo_close(struct ck_pipeline *p, struct part *part,
 
 /*
  * Closes the open batch if it holds any message: straight to an insert
- * worker when the partition has none in flight, else into the sealed slot.
- * Returns false when both are taken (the caller must wait).
+ * worker when the partition has none in flight, else into the sealed slot
+ * (always, for a by_table route: route_kick() sends it). Returns false
+ * when both are taken (the caller must wait).
  */
 static bool part_seal(struct ck_pipeline *p, struct part *part)
 {
@@ -488,6 +533,7 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 	batch->sealed_ms = ck_clock_mono_ms();
 	batch->sealed_by =
 		p->stopping ? "shutdown"
+		: p->seal_why ? p->seal_why
 		: part->recovering ? "recorded range"
 		: batch->nrows >= p->routes[batch->route].cfg->batch.max_rows
 			? "max_rows"
@@ -499,15 +545,159 @@ static bool part_seal(struct ck_pipeline *p, struct part *part)
 			: "other"; /* a table change, a row over the buffer */
 	if (p->eo)
 		eo_close(p, part, batch);
-	if (!part->inflight) {
+	if (!part->inflight && !p->routes[batch->route].by_table) {
 		part_submit(p, part, batch);
 	} else if (!part->sealed) {
+		/* by_table: route_kick() sends the table's batches together. */
 		part->sealed = batch;
 	} else {
 		return false;
 	}
+	open_uncount(&p->routes[batch->route], batch);
 	part->open = NULL;
 	return true;
+}
+
+/*
+ * Sends the batches closed since the last call: those of one by_table
+ * route that insert with the same statement go in one insert, as long as
+ * together they stay within max_rows and max_bytes (with a sixteenth of
+ * slack: the row that reaches max_bytes ends in the batch that it
+ * fills). Batches without rows only move offsets and go alone.
+ */
+static void submit_flush(struct ck_pipeline *p)
+{
+	struct ck_batch *batch;
+
+	while ((batch = ck_batch_queue_pop(&p->to_submit))) {
+		const struct ck_batch_policy *policy =
+			&p->routes[batch->route].cfg->batch;
+		struct ck_batch *tail = batch;
+		struct ck_batch **link = &p->to_submit.head;
+		struct ck_batch *prev = NULL;
+		uint64_t rows = batch->nrows;
+		size_t bytes = batch->rows.len;
+
+		while (batch->nrows > 0 && *link) {
+			struct ck_batch *b = *link;
+			if (b->route != batch->route || b->nrows == 0 ||
+			    b->sql != batch->sql || b->params != batch->params ||
+			    rows + b->nrows > policy->max_rows ||
+			    bytes + b->rows.len >
+				    policy->max_bytes + policy->max_bytes / 16) {
+				prev = b;
+				link = &b->next;
+				continue;
+			}
+			*link = b->next; /* unlink from to_submit */
+			if (p->to_submit.tail == b)
+				p->to_submit.tail = prev;
+			p->to_submit.len--;
+			rows += b->nrows;
+			bytes += b->rows.len;
+			tail->group = b;
+			tail = b;
+		}
+		tail->group = NULL;
+		batch_send(p, batch);
+	}
+}
+
+/* Whether a by_table route's open batches together reached a limit. */
+static bool route_full(const struct route *route)
+{
+	return route->open_rows >= route->cfg->batch.max_rows ||
+	       route->open_bytes >= route->cfg->batch.max_bytes;
+}
+
+/*
+ * A by_table route inserts one group of batches at a time: once none of
+ * its partitions has an insert in flight, the batches they closed go
+ * together (a partition revoked meanwhile has none).
+ */
+static void route_kick(struct ck_pipeline *p, size_t r)
+{
+	struct route *route = &p->routes[r];
+
+	for (size_t i = 0; i < route->nparts; i++) {
+		if (route->parts[i] && route->parts[i]->inflight)
+			return;
+	}
+	for (size_t i = 0; i < route->nparts; i++) {
+		struct part *part = route->parts[i];
+		struct ck_batch *batch;
+		if (!part || !part->assigned || part->failed || !part->sealed)
+			continue;
+		batch = part->sealed;
+		part->sealed = NULL;
+		part_submit(p, part, batch);
+	}
+	submit_flush(p);
+}
+
+/*
+ * Closes every open batch of a route (those that can close: a partition
+ * whose closed batch still waits keeps filling its open one) and sends
+ * them when the route has nothing in flight.
+ */
+static void route_seal(struct ck_pipeline *p, size_t r, const char *why)
+{
+	struct route *route = &p->routes[r];
+
+	p->seal_why = why;
+	for (size_t i = 0; i < route->nparts; i++) {
+		struct part *part = route->parts[i];
+		if (part && part->assigned && !part->recovering)
+			part_seal(p, part);
+	}
+	p->seal_why = NULL;
+	route_kick(p, r);
+}
+
+/* Whether the partition's open batch (or its table's batches) are full. */
+static bool part_full(const struct route *route, const struct part *part)
+{
+	if (route->by_table)
+		return route_full(route);
+	return ck_batch_full(part->open, &route->cfg->batch);
+}
+
+/*
+ * Closes a full batch: the partition's, or every open batch of its table.
+ * Returns false if the partition must wait (its batch could not close, or
+ * its table's batches are still over the limits).
+ */
+static bool seal_full(struct ck_pipeline *p, size_t r, struct part *part)
+{
+	struct route *route = &p->routes[r];
+
+	if (!route->by_table)
+		return part_seal(p, part);
+	route_seal(p, r, route->open_rows >= route->cfg->batch.max_rows
+				 ? "max_rows"
+				 : "max_bytes");
+	return !route_full(route);
+}
+
+static void part_drain_backlog(struct ck_pipeline *p, size_t r,
+			       struct part *part);
+
+/*
+ * by_table: the partitions of a route wait on each other (its limits are
+ * the table's): once it moves, each feeds its held messages again.
+ */
+static void route_drain(struct ck_pipeline *p, size_t r)
+{
+	struct route *route = &p->routes[r];
+
+	if (p->stopping || route_full(route))
+		return;
+	for (size_t i = 0; i < route->nparts; i++) {
+		struct part *part = route->parts[i];
+		if (part && part->assigned && !part->failed &&
+		    !part->mem_blocked && part->backlog_len)
+			part_drain_backlog(p, r, part);
+	}
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -732,7 +922,6 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 				const rd_kafka_message_t *msg, int64_t now)
 {
 	struct route *route = &p->routes[r];
-	const struct ck_batch_policy *policy = &route->cfg->batch;
 	rd_kafka_timestamp_type_t tstype;
 	struct ck_row_meta meta;
 	struct ck_json_value row;
@@ -758,8 +947,10 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 			return ADD_BLOCKED;
 		eo_end_recovery(part);
 	}
-	if (!part->recovering && part->open &&
-	    ck_batch_full(part->open, policy) && !part_seal(p, part))
+	if (!part->recovering &&
+	    (route->by_table ? route_full(route)
+			     : part->open && part_full(route, part)) &&
+	    !seal_full(p, r, part))
 		return ADD_BLOCKED;
 	if (!part->open && !(part->open = batch_get(p, r, part)))
 		return ADD_NOMEM;
@@ -884,12 +1075,13 @@ static enum add_result part_add(struct ck_pipeline *p, size_t r,
 	}
 covered:
 	mem_note(p, part->open);
+	open_count(route, part->open);
 	breaker_count(p, route, bad);
 	route->stats.messages++;
 	ck_batch_cover(part->open, msg->offset, now, ts);
 	if (part->recovering ? msg->offset >= part->rec_last
-			     : ck_batch_full(part->open, policy))
-		part_seal(p, part);
+			     : part_full(route, part))
+		seal_full(p, r, part);
 	return ADD_DONE;
 }
 
@@ -997,6 +1189,8 @@ static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
  */
 static void part_drop_unsent(struct ck_pipeline *p, struct part *part)
 {
+	if (part->open)
+		open_uncount(&p->routes[part->open->route], part->open);
 	batch_put(p, part->open);
 	batch_put(p, part->sealed);
 	part->open = part->sealed = NULL;
@@ -1213,21 +1407,25 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 			    batch->err.msg);
 	}
 	batch_put(p, batch);
+	if (route->by_table)
+		route_kick(p, batch->route);
 	if (!current || !part->assigned || part->failed)
 		return;
 	if (batch->status == CK_BATCH_UNKNOWN) {
 		part_replay(p, route, part, batch->eo_first);
 		return;
 	}
-	if (part->sealed && !part->inflight) {
+	if (!route->by_table && part->sealed && !part->inflight) {
 		struct ck_batch *next = part->sealed;
 		part->sealed = NULL;
 		part_submit(p, part, next);
 	}
-	if (!part->recovering && part->open &&
-	    ck_batch_full(part->open, &route->cfg->batch))
-		part_seal(p, part);
-	part_drain_backlog(p, batch->route, part);
+	if (!part->recovering && part->open && part_full(route, part))
+		seal_full(p, batch->route, part);
+	if (route->by_table)
+		route_drain(p, batch->route);
+	else
+		part_drain_backlog(p, batch->route, part);
 }
 
 static void process_done(struct ck_pipeline *p)
@@ -1236,6 +1434,7 @@ static void process_done(struct ck_pipeline *p)
 
 	while ((batch = ck_inserter_take_done(p->ins)))
 		on_batch_done(p, batch);
+	submit_flush(p);
 	if (!p->dlq)
 		return;
 	/* Inserted batches whose dead letters are now acknowledged. */
@@ -1250,6 +1449,7 @@ static void process_done(struct ck_pipeline *p)
 				on_batch_done(p, part->inflight);
 		}
 	}
+	submit_flush(p);
 	orphans_reap(p);
 }
 
@@ -1342,7 +1542,7 @@ static void eo_record(struct ck_pipeline *p)
 		CK_FAILPOINT("eo.recorded");
 		batch->recorded = true;
 		part->commit_dirty = false; /* the record committed eo_first */
-		ck_inserter_submit(p->ins, batch);
+		batch_send(p, batch);
 	}
 	rd_kafka_topic_partition_list_destroy(list);
 	if (left) {
@@ -1465,6 +1665,8 @@ static void on_revoked(void *arg, const rd_kafka_topic_partition_list_t *parts,
 				  : REVOKE_WAIT_MAX_MS;
 	int64_t deadline = ck_clock_mono_ms() + wait_ms;
 
+	/* Closed batches are on their way: the wait below covers them. */
+	submit_flush(p);
 	for (int i = 0; i < parts->cnt; i++) {
 		struct part *part = list_part(p, &parts->elems[i], false);
 		if (!part)
@@ -1745,9 +1947,9 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 
 	for (size_t r = 0; r < p->nroutes; r++) {
 		struct route *route = &p->routes[r];
+		int64_t oldest = INT64_MAX, left;
 		for (size_t i = 0; i < route->nparts; i++) {
 			struct part *part = route->parts[i];
-			int64_t left;
 			if (!part || !part->assigned)
 				continue;
 			if (p->eo && !part->eo_ready &&
@@ -1777,6 +1979,13 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 					part_seal(p, part);
 				continue;
 			}
+			if (route->by_table) {
+				/* The table's oldest batch decides (below). */
+				if (part->open->nmessages &&
+				    part->open->opened_ms < oldest)
+					oldest = part->open->opened_ms;
+				continue;
+			}
 			if (ck_batch_due(part->open, &route->cfg->batch, now) &&
 			    part_seal(p, part))
 				continue;
@@ -1785,7 +1994,23 @@ static int64_t seal_due(struct ck_pipeline *p, int64_t now)
 			if (left > 0 && left < next)
 				next = left;
 		}
+		if (route->by_table) {
+			route_kick(p, r);
+			route_drain(p, r);
+		}
+		if (oldest == INT64_MAX)
+			continue;
+		left = oldest + route->cfg->batch.max_wait_ms - now;
+		if (left <= 0 || route_full(route))
+			route_seal(p, r,
+				   left <= 0 ? "max_wait"
+				   : route->open_rows >= route->cfg->batch.max_rows
+					   ? "max_rows"
+					   : "max_bytes");
+		else if (left < next)
+			next = left;
 	}
+	submit_flush(p);
 	return next;
 }
 
@@ -1800,8 +2025,8 @@ static void log_stats(struct ck_pipeline *p, bool final)
 		    s->rows_inserted == o->rows_inserted)
 			continue;
 		ck_log_info("%s %s -> %s: %" PRIu64 " messages, %" PRIu64
-			    " rows inserted in %" PRIu64
-			    " batches (avg insert %" PRIu64 " ms), %" PRIu64
+			    " rows inserted in %" PRIu64 " batches (%" PRIu64
+			    " inserts, avg insert %" PRIu64 " ms), %" PRIu64
 			    " bad (%" PRIu64 " dead-lettered), %" PRIu64
 			    " empty, %" PRIu64
 			    " unknown fields, %" PRIu64 " missing fields, %" PRIu64
@@ -1812,6 +2037,7 @@ static void log_stats(struct ck_pipeline *p, bool final)
 			    final ? s->rows_inserted
 				  : s->rows_inserted - o->rows_inserted,
 			    final ? s->batches : batches,
+			    final ? s->inserts : s->inserts - o->inserts,
 			    (final ? s->batches : batches)
 				    ? (final ? s->insert_ms
 					     : s->insert_ms - o->insert_ms) /
@@ -2189,6 +2415,9 @@ static int route_init(struct ck_pipeline *p, size_t r, struct ck_err *err)
 
 	route->cfg = &config->routes[r];
 	route->topic_len = strlen(route->cfg->topic);
+	/* Exactly-once records and deduplicates per partition. */
+	route->by_table =
+		route->cfg->batch.scope == CK_BATCH_SCOPE_TABLE && !p->eo;
 	n = strlen(config->clickhouse.database) + strlen(route->cfg->table) + 2;
 	route->table_name = malloc(n);
 	if (!route->table_name)
@@ -2860,6 +3089,7 @@ static void shutdown_flush(struct ck_pipeline *p)
 	int64_t deadline = ck_clock_mono_ms() + p->config->shutdown_timeout_ms;
 
 	p->stopping = true;
+	submit_flush(p);
 	ck_log_info("stopping: flushing batches (up to %" PRId64 " ms)",
 		    p->config->shutdown_timeout_ms);
 	for (size_t r = 0; r < p->nroutes; r++) {
@@ -2885,7 +3115,10 @@ static void shutdown_flush(struct ck_pipeline *p)
 				    !part->recovering)
 					part_seal(p, part);
 			}
+			if (route->by_table)
+				route_kick(p, r);
 		}
+		submit_flush(p);
 		eo_record(p);
 		/* Keeps group membership alive; no new messages are taken. */
 		msg = rd_kafka_consumer_poll(p->rk, 0);
@@ -2919,6 +3152,7 @@ static void shutdown_flush(struct ck_pipeline *p)
 						    (int)part->id);
 				else
 					p->abandoned_rows += part->open->nrows;
+				open_uncount(route, part->open);
 				batch_put(p, part->open);
 				part->open = NULL;
 			}
@@ -2965,6 +3199,7 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 			if (rc)
 				goto stop;
 		}
+		submit_flush(p);
 		process_done(p);
 		now = ck_clock_mono_ms();
 		timeout = seal_due(p, now);
@@ -3063,6 +3298,9 @@ void ck_pipeline_destroy(struct ck_pipeline *p)
 		free(route->eo_params);
 		free(route->table_name);
 	}
+	/* Closed and never sent (a run that ended before sending them). */
+	for (struct ck_batch *b; (b = ck_batch_queue_pop(&p->to_submit));)
+		ck_batch_destroy(b);
 	while (p->spare) {
 		struct ck_batch *next = p->spare->next;
 		ck_batch_destroy(p->spare);

@@ -205,7 +205,7 @@ def free_closed_port() -> int:
 # The "totals" line chute logs at shutdown (pipeline.c log_stats).
 TOTALS_RE = re.compile(
     r"totals (?P<topic>\S+) -> (?P<table>\S+): (?P<messages>\d+) messages, (?P<rows>\d+) rows inserted in "
-    r"(?P<batches>\d+) batches \(avg insert \d+ ms\), (?P<bad>\d+) bad \((?P<dead_lettered>\d+) dead-lettered\), "
+    r"(?P<batches>\d+) batches \((?P<inserts>\d+) inserts, avg insert \d+ ms\), (?P<bad>\d+) bad \((?P<dead_lettered>\d+) dead-lettered\), "
     r"(?P<empty>\d+) empty, "
     r"(?P<unknown>\d+) unknown fields, (?P<missing>\d+) missing fields, (?P<nulls>\d+) nulls defaulted, "
     r"(?P<retries>\d+) insert retries")

@@ -66,6 +66,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->batch.max_rows, 100000);
 	assert_int_equal(c->batch.max_bytes, 16u << 20);
 	assert_int_equal(c->batch.max_wait_ms, 1000);
+	assert_int_equal(c->batch.scope, CK_BATCH_SCOPE_TABLE);
 	assert_int_equal(c->retry.initial_backoff_ms, 100);
 	assert_int_equal(c->retry.max_backoff_ms, 30000);
 	assert_int_equal(c->shutdown_timeout_ms, 30000);
@@ -118,7 +119,7 @@ static void test_full(void **state)
 		"    format: json\n"
 		"  - topic: b\n"
 		"    table: tb\n"
-		"    batch: {max_rows: 10}\n");
+		"    batch: {max_rows: 10, scope: partition}\n");
 	(void)state;
 
 	assert_int_equal(c->kafka.startup_timeout_ms, 3000);
@@ -141,6 +142,8 @@ static void test_full(void **state)
 	assert_int_equal(c->routes[0].batch.max_rows, 5000);
 	assert_int_equal(c->routes[1].batch.max_rows, 10);
 	assert_int_equal(c->routes[1].batch.max_wait_ms, 250);
+	assert_int_equal(c->routes[0].batch.scope, CK_BATCH_SCOPE_TABLE);
+	assert_int_equal(c->routes[1].batch.scope, CK_BATCH_SCOPE_PARTITION);
 	ck_config_destroy(c);
 }
 
@@ -423,6 +426,10 @@ static void test_errors_batch_and_topics(void **state)
 				 "topics: [{topic: t, table: t}]\n",
 		     "t.yaml:3:19: batch.max_wait: expected a duration such as "
 		     "500ms or 2s, got \"100\"");
+	expect_error(KAFKA_CH_OK "batch: {scope: topic}\n"
+				 "topics: [{topic: t, table: t}]\n",
+		     "t.yaml:3:16: batch.scope: expected table or partition, "
+		     "got \"topic\"");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, batch: "
 				 "{max_wait: x}}]\n",
 		     "t.yaml:3:49: topics[0].batch.max_wait: expected a "
