@@ -1122,9 +1122,12 @@ static size_t route_of(struct ck_pipeline *p, const rd_kafka_message_t *msg)
 	return r;
 }
 
-/* Returns CK_ERR_KAFKA for a fatal consumer error, else CK_OK. */
+/*
+ * Returns CK_ERR_KAFKA for a fatal consumer error, else CK_OK. now: the
+ * monotonic clock, read at most a few hundred messages ago.
+ */
 static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
-		      struct ck_err *err)
+		      int64_t now, struct ck_err *err)
 {
 	struct part *part;
 	size_t r;
@@ -1156,7 +1159,7 @@ static int on_message(struct ck_pipeline *p, rd_kafka_message_t *msg,
 	}
 	if (part->backlog_len == 0) {
 		enum add_result res =
-			part_add(p, r, part, msg, ck_clock_mono_ms());
+			part_add(p, r, part, msg, now);
 		if (res == ADD_DONE) {
 			rd_kafka_message_destroy(msg);
 			return CK_OK;
@@ -3185,17 +3188,23 @@ int ck_pipeline_run(struct ck_pipeline *p, const volatile sig_atomic_t *stop,
 	while (!*stop) {
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(p->rk,
 								 (int)timeout);
-		int64_t now;
+		int64_t now = ck_clock_mono_ms();
 
-		/* Take what is already there before looking at timers. */
+		/*
+		 * Take what is already there before looking at timers. The
+		 * clock is read every 256 messages, not for each one (it was
+		 * 3 % of chute's CPU in a drain).
+		 */
 		for (int n = 0; msg && n < 10000; n++) {
-			rc = on_message(p, msg, err);
+			if ((n & 255) == 255)
+				now = ck_clock_mono_ms();
+			rc = on_message(p, msg, now, err);
 			if (rc)
 				goto stop;
 			msg = rd_kafka_consumer_poll(p->rk, 0);
 		}
 		if (msg) {
-			rc = on_message(p, msg, err);
+			rc = on_message(p, msg, now, err);
 			if (rc)
 				goto stop;
 		}
