@@ -22,6 +22,7 @@
 #            bench/chute_stages.py sums up per run: fetch, batch (and what
 #            closed it), queue, insert and their sum, p50/p99/max; the
 #            offset commit is not timed per batch (bench/README.md)
+#            BENCH_CHUTE_SCOPE=partition sets batch.scope (default: table)
 #   kafka:F  Kafka engine + materialized view, kafka_num_consumers = 1,
 #            stream_flush_interval_ms F (the server restarts when F changes)
 # The order alternates per rate (A B, then B A). The naive pipe is left out:
@@ -100,6 +101,7 @@ clickhouse:
 log_level: debug
 batch:
   max_wait: ${4}ms
+${BENCH_CHUTE_SCOPE:+  scope: $BENCH_CHUTE_SCOPE}
 topics:
   - topic: $3
     table: $2

@@ -34,6 +34,7 @@ METRICS = [
 NAMES = {
     "chute": "chute",
     "chutep": "chute, batch.scope partition",
+    "chutet": "chute, throughput profile",
     "pipe": "kcat \\| clickhouse-client",
     "kafka": "ClickHouse Kafka engine + MV",
     "sinker": "clickhouse_sinker (Go)",
@@ -313,10 +314,10 @@ def chart(outdir, date):
         else:
             thr[rows[0]["workload"]] = rows
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    colors = {"chute": "#2a9d8f", "chutep": "#94d2bd", "kafka": "#e76f51", "pipe": "#e9c46a",
-              "sinker": "#8d99ae"}
+    colors = {"chute": "#2a9d8f", "chutep": "#94d2bd", "chutet": "#264653", "kafka": "#e76f51",
+              "pipe": "#e9c46a", "sinker": "#8d99ae"}
     ax = axes[0]
-    conts = [c for c in ("chute", "chutep", "kafka", "pipe", "sinker") if any(
+    conts = [c for c in ("chute", "chutep", "chutet", "kafka", "pipe", "sinker") if any(
         r["contender"] == c for rows in thr.values() for r in rows)]
     width = 0.8 / max(len(conts), 1)
     labelled = set()

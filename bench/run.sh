@@ -23,6 +23,9 @@
 #   chutep chute with batch.scope: partition (one insert per partition's
 #          batch, chute's behaviour before 2026-11-22): what one insert per
 #          table saves. Add it with BENCH_ORDER="... chutep ..."
+#   chutet chute with the throughput profile of docs/configuration.md
+#          (batch max_rows 1000000, max_bytes 128MiB; memory_budget 384MiB):
+#          fewer, larger inserts for a lower server cost, more memory
 #   pipe   kcat -C -o beginning -e | clickhouse-client INSERT FORMAT JSONEachRow
 #   kafka  ClickHouse's Kafka table engine + materialized view into the table,
 #          kafka_num_consumers = 1 (the machine has 2 cores shared by the
@@ -255,7 +258,8 @@ clickhouse:
   url: $CLICKHOUSE_URL
   database: default
   user: default
-${CHUTE_SCOPE:+batch: {scope: $CHUTE_SCOPE\}}
+${CHUTE_BATCH:+batch: $CHUTE_BATCH}
+${CHUTE_BUDGET:+memory_budget: $CHUTE_BUDGET}
 topics:
   - topic: $TOPIC
     table: $table
@@ -354,7 +358,10 @@ JSON
     wait "$pid" || true
 }
 
-run_chutep() { CHUTE_SCOPE=partition run_chute "$@"; }
+run_chutep() { CHUTE_BATCH="{scope: partition}" run_chute "$@"; }
+run_chutet() {
+    CHUTE_BATCH="{max_rows: 1000000, max_bytes: 128MiB}" CHUTE_BUDGET=384MiB run_chute "$@"
+}
 
 # ------------------------------------------------------------- the runs
 echo "workload,contender,run,rows,json_bytes,wall_s,rows_per_s,mb_per_s,contender_cpu_s,server_cpu_s,broker_cpu_s,rss_mb,rows_per_cpu_s,check" >"$CSV"
