@@ -42,7 +42,7 @@ PACKAGES=(
     kcat socat curl ca-certificates openssl procps util-linux
     openjdk-17-jre-headless maven
     python3 python3-pip python3-venv
-    shellcheck
+    shellcheck valgrind
 )
 
 installed() {
