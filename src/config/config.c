@@ -408,26 +408,37 @@ static bool parse_rows_cb(const char *text, void *out)
 	return true;
 }
 
+/*
+ * The index of text in names (NULL-terminated, in the order of the enum it
+ * spells), or -1.
+ */
+static int name_index(const char *text, const char *const names[])
+{
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(text, names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
 static bool parse_scope_cb(const char *text, void *out)
 {
-	if (strcmp(text, "table") == 0)
-		*(enum ck_batch_scope *)out = CK_BATCH_SCOPE_TABLE;
-	else if (strcmp(text, "partition") == 0)
-		*(enum ck_batch_scope *)out = CK_BATCH_SCOPE_PARTITION;
-	else
-		return false;
-	return true;
+	static const char *const names[] = {"table", "partition", NULL};
+	int i = name_index(text, names);
+
+	if (i >= 0)
+		*(enum ck_batch_scope *)out = (enum ck_batch_scope)i;
+	return i >= 0;
 }
 
 static bool parse_delivery_cb(const char *text, void *out)
 {
-	if (strcmp(text, "at-least-once") == 0)
-		*(enum ck_delivery *)out = CK_DELIVERY_AT_LEAST_ONCE;
-	else if (strcmp(text, "exactly-once") == 0)
-		*(enum ck_delivery *)out = CK_DELIVERY_EXACTLY_ONCE;
-	else
-		return false;
-	return true;
+	static const char *const names[] = {"at-least-once", "exactly-once", NULL};
+	int i = name_index(text, names);
+
+	if (i >= 0)
+		*(enum ck_delivery *)out = (enum ck_delivery)i;
+	return i >= 0;
 }
 
 static bool parse_log_level_cb(const char *text, void *out)
@@ -953,24 +964,22 @@ static int walk_columns(struct walk *w, yaml_node_t *map, const char *path,
 
 static bool parse_mode_cb(const char *text, void *out)
 {
-	if (strcmp(text, "append") == 0)
-		*(enum ck_route_mode *)out = CK_MODE_APPEND;
-	else if (strcmp(text, "upsert") == 0)
-		*(enum ck_route_mode *)out = CK_MODE_UPSERT;
-	else
-		return false;
-	return true;
+	static const char *const names[] = {"append", "upsert", NULL};
+	int i = name_index(text, names);
+
+	if (i >= 0)
+		*(enum ck_route_mode *)out = (enum ck_route_mode)i;
+	return i >= 0;
 }
 
 static bool parse_truncate_cb(const char *text, void *out)
 {
-	if (strcmp(text, "ignore") == 0)
-		*(enum ck_truncate_action *)out = CK_TRUNCATE_IGNORE;
-	else if (strcmp(text, "truncate") == 0)
-		*(enum ck_truncate_action *)out = CK_TRUNCATE_TABLE;
-	else
-		return false;
-	return true;
+	static const char *const names[] = {"ignore", "truncate", NULL};
+	int i = name_index(text, names);
+
+	if (i >= 0)
+		*(enum ck_truncate_action *)out = (enum ck_truncate_action)i;
+	return i >= 0;
 }
 
 /* Kafka's limit on topic names. */
