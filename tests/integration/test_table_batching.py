@@ -83,7 +83,7 @@ def test_partition_scope_inserts_each_batch_alone(ctx):
 
 def test_partition_revoked_while_its_group_retries_is_left_to_the_new_owner(ctx, proxy_factory):
     """
-    A's group of 4 partitions keeps failing (a proxy answers 503). B joins:
+    A's group of partitions keeps failing (a proxy answers 503). B joins:
     the partitions A loses are dropped from A's retrying group (their rows
     are B's to insert); A's group goes on with the rest. Every row arrives,
     every offset is committed. (Duplicates are allowed: with librdkafka
@@ -97,7 +97,10 @@ def test_partition_revoked_while_its_group_retries_is_left_to_the_new_owner(ctx,
     proxy = proxy_factory(ctx.env.ch_url, "503", faults=10**9)
     over = {"batch": {"max_rows": 1_000_000, "max_wait": "300ms"}, "shutdown_timeout": "3s"}
     a = ctx.start_chute(ctx.config({**over, "clickhouse": {"url": proxy.url}}), name="A")
-    a.wait_log(r"insert of \d+ rows into \S+ failed \(attempt \d+, 4 partitions", timeout=60)
+    # A group of 2-4 partitions: on a freshly started broker a partition's
+    # first fetch can miss the first max_wait, and its batch waits for the
+    # next group (one group in flight per table).
+    a.wait_log(r"insert of \d+ rows into \S+ failed \(attempt \d+, [234] partitions", timeout=60)
     b = ctx.start_chute(ctx.config(over), name="B")
     dropped = a.wait_log(r"partition (\d+) was revoked; its rows \(offsets (\d+)\.\.(\d+)\)", timeout=90)
     proxy.faults = 0  # A's inserts go through from now on
