@@ -2,7 +2,8 @@
 # dev-env.sh — a private ClickHouse server + single-node KRaft Kafka broker for
 # chute's development, integration tests and benchmarks.
 #
-#   scripts/dev-env.sh up      [--dir DIR]   start both (idempotent), print env lines
+#   scripts/dev-env.sh up      [--dir DIR] [--clickhouse 26.9|18.16]
+#                                            start both (idempotent), print env lines
 #   scripts/dev-env.sh down    [--dir DIR] [--purge]   stop both (--purge: rm DIR)
 #   scripts/dev-env.sh status  [--dir DIR]   *_STATUS=running|paused|stopped + env lines
 #   scripts/dev-env.sh env     [--dir DIR]   just the env lines (exit 3 if not up)
@@ -18,7 +19,19 @@
 #   CLICKHOUSE_URL=http://127.0.0.1:PORT
 #   CLICKHOUSE_HTTP_PORT=PORT  CLICKHOUSE_TCP_PORT=PORT  KAFKA_CONTROLLER_PORT=PORT
 #   CLICKHOUSE_PID=N  KAFKA_PID=N  CHUTE_DEV_DIR=DIR
+#   CLICKHOUSE_SERVER=26.9|18.16  CLICKHOUSE_VERSION=26.9.2.1 (what the server says)
 # so `eval "$(scripts/dev-env.sh up)"` works. Progress goes to stderr.
+#
+# The ClickHouse server: 26.9 by default, the ClickHouse 26.9 engine from the
+# chdb-core wheel in .work/venv run as a network server by
+# scripts/clickhouse26.py (clickhouse-local's HTTP and TCP listeners; it has no
+# asynchronous insert queue and cannot replicate: docs/testing.md). 18.16 is
+# Debian's clickhouse-server, the oldest version chute supports. Choose with
+# --clickhouse VERSION or CHUTE_CLICKHOUSE=VERSION; a work dir keeps the
+# version it was first started with (a different one: `down --purge` first).
+# Both servers get the same users (users.xml): default (no password),
+# chute_auth (password chute-secret), chute_readonly (readonly profile) and
+# chute_async (a profile with async_insert=1, wait_for_async_insert=0).
 #
 # The work dir defaults to .work/dev-env in the repo; override with
 # CHUTE_DEV_DIR=DIR or --dir DIR, so several environments can coexist. Ports are
@@ -27,8 +40,8 @@
 #
 # Tunables (env): CHUTE_DEV_TIMEOUT (seconds to wait for each server, default 90),
 # CHUTE_KAFKA_HEAP (default "-Xms256m -Xmx512m"), CHUTE_KAFKA_JVM_OPTS (extra),
-# CHUTE_CLICKHOUSE_SERVER (path to clickhouse-server), CHUTE_KAFKA_CDS=0 (no
-# class-data-sharing archive; see kafka_cds_archive).
+# CHUTE_CLICKHOUSE_SERVER (path to the 18.16 clickhouse-server), CHUTE_KAFKA_CDS=0
+# (no class-data-sharing archive; see kafka_cds_archive).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,7 +51,7 @@ log() { printf '[dev-env] %s\n' "$*" >&2; }
 die() { printf '[dev-env] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {  # usage [EXIT_CODE]
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit "${1:-2}"
 }
 
@@ -49,8 +62,11 @@ DIR="${CHUTE_DEV_DIR:-}"
 PURGE=0
 KILL=0
 KILLED=0
+CH_WANT="${CHUTE_CLICKHOUSE:-}"
 while [ $# -gt 0 ]; do
     case "$1" in
+        --clickhouse) [ $# -ge 2 ] || die "--clickhouse needs a version (26.9 or 18.16)"; CH_WANT="$2"; shift 2 ;;
+        --clickhouse=*) CH_WANT="${1#--clickhouse=}"; shift ;;
         --dir) [ $# -ge 2 ] || die "--dir needs an argument"; DIR="$2"; shift 2 ;;
         --dir=*) DIR="${1#--dir=}"; shift ;;
         --purge) PURGE=1; shift ;;
@@ -76,12 +92,30 @@ DIR="$(cd "$DIR" && pwd)"
 
 TIMEOUT="${CHUTE_DEV_TIMEOUT:-90}"
 CH_DIR="$DIR/clickhouse"
+CH_SERVER_FILE="$DIR/clickhouse.server"
 KF_DIR="$DIR/kafka"
 PORTS_FILE="$DIR/ports.env"
 
 # Serialise commands on one work dir (two concurrent `up`s would race).
 exec 9>"$DIR/.lock"
 flock 9
+
+# ---------------------------------------------------------------- server version
+# CH_SERVER: the ClickHouse this work dir runs, 26.9 (the default) or 18.16.
+case "$CH_WANT" in
+    ""|26.9|26) CH_WANT="${CH_WANT:+26.9}" ;;
+    18.16|18) CH_WANT=18.16 ;;
+    *) die "--clickhouse / CHUTE_CLICKHOUSE: unknown server '$CH_WANT' (26.9 or 18.16)" ;;
+esac
+CH_SERVER="$(cat "$CH_SERVER_FILE" 2>/dev/null || true)"
+if [ -n "$CH_WANT" ] && [ -n "$CH_SERVER" ] && [ "$CH_WANT" != "$CH_SERVER" ]; then
+    case "$CMD" in
+        up|start-clickhouse)
+            die "$DIR holds a ClickHouse $CH_SERVER environment, not $CH_WANT: run '$0 --dir $DIR down --purge' first, or use another --dir" ;;
+    esac
+fi
+[ -n "$CH_SERVER" ] || CH_SERVER="${CH_WANT:-26.9}"
+VENV_PY="$REPO/.work/venv/bin/python"
 
 # ---------------------------------------------------------------- helpers
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found; run scripts/setup.sh"; }
@@ -242,7 +276,7 @@ tail_log() {
 }
 
 # ---------------------------------------------------------------- ClickHouse
-ch_binary() {
+ch_binary() {  # the 18.16 server
     if [ -n "${CHUTE_CLICKHOUSE_SERVER:-}" ]; then echo "$CHUTE_CLICKHOUSE_SERVER"; return; fi
     command -v clickhouse-server 2>/dev/null && return
     [ -x /usr/sbin/clickhouse-server ] && { echo /usr/sbin/clickhouse-server; return; }
@@ -250,10 +284,73 @@ ch_binary() {
     die "clickhouse-server not found; run scripts/setup.sh"
 }
 
+# ch_command: fills the array CHC with the command line that runs the server.
+ch_command() {
+    local bin
+    if [ "$CH_SERVER" = 26.9 ]; then
+        [ -x "$VENV_PY" ] || die "no $VENV_PY; run scripts/setup.sh"
+        "$VENV_PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("chdb") is None)' 2>/dev/null \
+            || die "the chdb-core wheel (ClickHouse 26.9) is not in .work/venv; run scripts/setup.sh"
+        CHC=("$VENV_PY" "$REPO/scripts/clickhouse26.py" --config "$CH_DIR/config.xml" --data "$CH_DIR/data")
+    else
+        bin="$(ch_binary)"
+        CHC=("$bin" --config-file="$CH_DIR/config.xml")
+        [ "$(basename "$bin")" != clickhouse ] || CHC=("$bin" server --config-file="$CH_DIR/config.xml")
+    fi
+}
+
 write_ch_config() {
     mkdir -p "$CH_DIR"/{data,tmp,user_files,format_schemas,log}
-    # Written for ClickHouse 18.16 (root element <yandex>); newer servers accept
-    # it too. No zookeeper, remote_servers, macros, dictionaries, interserver port.
+    if [ "$CH_SERVER" = 26.9 ]; then
+        write_ch_config_26
+    else
+        write_ch_config_18
+    fi
+    write_ch_users
+}
+
+# ClickHouse 26.9 through clickhouse-local (scripts/clickhouse26.py): it logs
+# at trace level whatever <level> says, so only the error log (warnings and
+# errors) is kept, rotated. The data path is the launcher's --data.
+write_ch_config_26() {
+    cat >"$CH_DIR/config.xml" <<EOF
+<?xml version="1.0"?>
+<!-- generated by scripts/dev-env.sh; rewritten on every start -->
+<clickhouse>
+    <logger>
+        <errorlog>$CH_DIR/log/clickhouse-server.err.log</errorlog>
+        <size>50M</size>
+        <count>2</count>
+    </logger>
+    <listen_host>127.0.0.1</listen_host>
+    <http_port>$CH_HTTP_PORT</http_port>
+    <tcp_port>$CH_TCP_PORT</tcp_port>
+    <max_connections>1024</max_connections>
+    <keep_alive_timeout>10</keep_alive_timeout>
+    <max_concurrent_queries>100</max_concurrent_queries>
+    <tmp_path>$CH_DIR/tmp/</tmp_path>
+    <user_files_path>$CH_DIR/user_files/</user_files_path>
+    <format_schema_path>$CH_DIR/format_schemas/</format_schema_path>
+    <users_config>$CH_DIR/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <max_session_timeout>3600</max_session_timeout>
+    <default_session_timeout>60</default_session_timeout>
+    <query_log>
+        <database>system</database>
+        <table>query_log</table>
+        <flush_interval_milliseconds>7500</flush_interval_milliseconds>
+    </query_log>
+    <max_table_size_to_drop>0</max_table_size_to_drop>
+    <max_partition_size_to_drop>0</max_partition_size_to_drop>
+</clickhouse>
+EOF
+}
+
+# ClickHouse 18.16 (root element <yandex>). No zookeeper, remote_servers,
+# macros, dictionaries, interserver port.
+write_ch_config_18() {
     cat >"$CH_DIR/config.xml" <<EOF
 <?xml version="1.0"?>
 <!-- generated by scripts/dev-env.sh; rewritten on every start -->
@@ -296,10 +393,32 @@ write_ch_config() {
     <max_partition_size_to_drop>0</max_partition_size_to_drop>
 </yandex>
 EOF
-    cat >"$CH_DIR/users.xml" <<'EOF'
+}
+
+# The users of both servers. chute_async's profile is what a server tuned for
+# many small clients may have; chute must make its own inserts durable
+# anyway. 18.16 has no such settings (an unknown one fails the whole file).
+write_ch_users() {
+    local async_profile="" async_user="" root=yandex
+    if [ "$CH_SERVER" = 26.9 ]; then
+        root=clickhouse
+        async_profile="
+        <async>
+            <async_insert>1</async_insert>
+            <wait_for_async_insert>0</wait_for_async_insert>
+        </async>"
+        async_user="
+        <chute_async>
+            <password></password>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>async</profile>
+            <quota>default</quota>
+        </chute_async>"
+    fi
+    cat >"$CH_DIR/users.xml" <<EOF
 <?xml version="1.0"?>
 <!-- generated by scripts/dev-env.sh -->
-<yandex>
+<$root>
     <profiles>
         <default>
             <max_memory_usage>4000000000</max_memory_usage>
@@ -308,28 +427,29 @@ EOF
         </default>
         <readonly>
             <readonly>1</readonly>
-        </readonly>
+        </readonly>$async_profile
     </profiles>
     <users>
         <default>
             <password></password>
-            <networks>
-                <ip>127.0.0.1</ip>
-                <ip>::1</ip>
-            </networks>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <!-- tests: a user with a password -->
+        <chute_auth>
+            <password>chute-secret</password>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </chute_auth>
         <!-- tests: a user who may read but not insert nor change settings -->
         <chute_readonly>
             <password></password>
-            <networks>
-                <ip>127.0.0.1</ip>
-                <ip>::1</ip>
-            </networks>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
             <profile>readonly</profile>
             <quota>default</quota>
-        </chute_readonly>
+        </chute_readonly>$async_user
     </users>
     <quotas>
         <default>
@@ -343,7 +463,7 @@ EOF
             </interval>
         </default>
     </quotas>
-</yandex>
+</$root>
 EOF
 }
 
@@ -375,24 +495,23 @@ start_clickhouse() {
 
 # launch_clickhouse T0: 0 = up, 1 = could not bind (retry); dies on other failures.
 launch_clickhouse() {
-    local pid bin i
-    bin="$(ch_binary)"
+    local pid i
+    ch_command
     write_ch_config
+    echo "$CH_SERVER" >"$CH_SERVER_FILE"
     rm -f "$CH_DIR/clickhouse.pid"
-    log "clickhouse: starting on http $CH_HTTP_PORT, tcp $CH_TCP_PORT ($CH_DIR)"
+    log "clickhouse $CH_SERVER: starting on http $CH_HTTP_PORT, tcp $CH_TCP_PORT ($CH_DIR)"
     : >"$CH_DIR/log/stdout.log"
     : >"$CH_DIR/log/clickhouse-server.err.log"
     # setsid: our own session, so a Ctrl-C in the caller's terminal does not reach it.
     # Runs in its own dir (core files land there); exec keeps $! the server's pid.
-    local args=(--config-file="$CH_DIR/config.xml")
-    [ "$(basename "$bin")" != clickhouse ] || args=(server "${args[@]}")
-    (cd "$CH_DIR" && exec setsid "$bin" "${args[@]}") \
+    (cd "$CH_DIR" && exec setsid "${CHC[@]}") \
         </dev/null >>"$CH_DIR/log/stdout.log" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$CH_DIR/clickhouse.pid"
     for i in $(seq 1 $((TIMEOUT * 5))); do
         if ch_ping; then
-            log "clickhouse: up (pid $pid) in $(since "$1")"
+            log "clickhouse: up (pid $pid, ClickHouse $(ch_version)) in $(since "$1")"
             return 0
         fi
         if ! proc_running "$pid"; then
@@ -413,9 +532,23 @@ launch_clickhouse() {
 }
 
 stop_clickhouse() {
-    local pid
+    local pid i
+    load_ports
     if pid="$(ch_pid)"; then
-        stop_pid clickhouse "$pid"
+        # 26.9: cancelling the query that keeps the listeners up lets
+        # clickhouse-local shut down in order (about a second); SIGTERM
+        # would end the process at once, as the interpreter has no handler.
+        if [ "$CH_SERVER" = 26.9 ] && [ "$KILL" = 0 ] && ch_ping; then
+            log "clickhouse: stopping pid $pid (cancelling its keep-alive query)"
+            curl -s --max-time 5 "http://127.0.0.1:$CH_HTTP_PORT/" --data-binary \
+                "KILL QUERY WHERE query LIKE '%__chute_dev_server_keepalive__%' AND query NOT LIKE '%KILL QUERY%'" \
+                >/dev/null 2>&1 || true
+            for i in $(seq 1 100); do   # 10 s
+                proc_running "$pid" || break
+                sleep 0.1
+            done
+        fi
+        proc_running "$pid" && stop_pid clickhouse "$pid"
     else
         log "clickhouse: not running"
     fi
@@ -656,6 +789,14 @@ print_env() {
     printf 'CLICKHOUSE_PID=%s\n' "$chp"
     printf 'KAFKA_PID=%s\n' "$kfp"
     printf 'CHUTE_DEV_DIR=%q\n' "$DIR"
+    printf 'CLICKHOUSE_SERVER=%s\n' "$CH_SERVER"
+    printf 'CLICKHOUSE_VERSION=%s\n' "$(ch_version)"
+}
+
+ch_version() {  # what the running server says, or nothing
+    [ -n "$CH_HTTP_PORT" ] || return 0
+    curl -s --max-time 5 "http://127.0.0.1:$CH_HTTP_PORT/?query=SELECT%20version()" 2>/dev/null \
+        | grep -E '^[0-9]+(\.[0-9]+)+$' || true
 }
 
 state_of() {  # state_of PIDFUNC -> running|paused|stopped
