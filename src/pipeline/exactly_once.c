@@ -135,6 +135,7 @@ enum ck_eo_verdict ck_eo_decide(const struct ck_eo_target *t,
 	}
 	plan->check_offsets = t->offset_columns;
 	plan->send_token = t->token;
+	plan->token_dedups = t->token && (replicated || t->window > 0);
 	if (!t->token) {
 		if (t->offset_columns) {
 			ck_err_set(note, CK_ERR_CONFIG,

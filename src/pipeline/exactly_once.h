@@ -77,6 +77,13 @@ enum ck_eo_verdict {
 /* How the pipeline makes a route's inserts exactly once. */
 struct ck_eo_plan {
 	bool send_token;    /* insert_deduplication_token on every insert */
+	/*
+	 * The server drops a re-sent token: a replicated table, or a
+	 * non-replicated one with a deduplication window. Without it (window
+	 * 0) the token is sent but stops nothing, and an insert whose outcome
+	 * is unknown must be replayed with the offset check, not re-sent.
+	 */
+	bool token_dedups;
 	bool check_offsets; /* recovery reads the offsets already in the table */
 };
 

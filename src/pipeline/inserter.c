@@ -101,7 +101,7 @@ static bool retry_wait(struct worker *w, int64_t *backoff)
 enum slice_result {
 	SLICE_OK,      /* acknowledged */
 	SLICE_BAD,     /* refused as bad data (only when asked to return it) */
-	SLICE_UNKNOWN, /* exactly-once without a token: outcome unknown */
+	SLICE_UNKNOWN, /* exactly-once, nothing drops a re-send: outcome unknown */
 	SLICE_STOP,    /* chute is stopping, or the partition was revoked */
 	SLICE_WHOLE,   /* every part was refused: retry the batch whole */
 };
@@ -197,7 +197,7 @@ static enum slice_result insert_slice(struct worker *w, struct ck_batch *batch,
 			return SLICE_OK;
 		if (rc == CK_ERR_STOPPED)
 			return SLICE_STOP;
-		if (eo && !batch->token[0] &&
+		if (eo && (route->replay_unknown || !batch->token[0]) &&
 		    ck_ch_last_outcome_unknown(w->client)) {
 			/* The server may hold some of the rows; nothing
 			 * tells a re-sent batch apart from them. */

@@ -26,6 +26,13 @@ struct ck_inserter_route {
 	const char *sql;   /* INSERT INTO ... FORMAT ... (borrowed) */
 	const char *params; /* "&setting=value..." for its inserts (borrowed) */
 	const char *table; /* "db.table" for logs (borrowed) */
+	/*
+	 * Exactly-once with nothing on the server that drops a re-sent batch
+	 * (no token, or a token on a table with no deduplication window): an
+	 * insert whose outcome is unknown comes back for a replay with the
+	 * offset check instead of being re-sent.
+	 */
+	bool replay_unknown;
 };
 
 struct ck_inserter_opts {

@@ -2406,6 +2406,8 @@ static void route_publish(struct ck_pipeline *p, size_t r)
 	p->ins_routes[r].sql = p->routes[r].sql;
 	p->ins_routes[r].params = p->routes[r].params;
 	p->ins_routes[r].table = p->routes[r].table_name;
+	p->ins_routes[r].replay_unknown = p->eo &&
+					  !p->routes[r].eo.token_dedups;
 }
 
 static int route_init(struct ck_pipeline *p, size_t r, struct ck_err *err)

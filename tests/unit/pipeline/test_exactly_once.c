@@ -176,6 +176,7 @@ static void test_verdicts(void **state)
 				&note),
 			 CK_EO_WARN);
 	assert_false(plan.send_token);
+	assert_false(plan.token_dedups);
 	assert_true(plan.check_offsets);
 	/* E1: modern server, plain MergeTree, window 0, no offsets. */
 	assert_int_equal(decide("MergeTree", true, 0, false, &plan, &note),
@@ -188,18 +189,22 @@ static void test_verdicts(void **state)
 				&note),
 			 CK_EO_WARN);
 	assert_true(plan.send_token);
+	/* The token is sent but drops nothing: an unknown outcome replays. */
+	assert_false(plan.token_dedups);
 	assert_true(plan.check_offsets);
 	/* A window: the token; offset columns remove the limit. */
 	assert_int_equal(decide("MergeTree", true, 100, false, &plan, &note),
 			 CK_EO_WARN);
 	assert_non_null(strstr(note.msg, "last 100 blocks"));
 	assert_true(plan.send_token);
+	assert_true(plan.token_dedups);
 	assert_false(plan.check_offsets);
 	assert_int_equal(decide("MergeTree", true, 100, true, &plan, &note),
 			 CK_EO_SERVE);
 	assert_int_equal(decide("ReplicatedMergeTree", true, -1, false, &plan,
 				&note),
 			 CK_EO_WARN);
+	assert_true(plan.token_dedups);
 	assert_int_equal(decide("SharedMergeTree", true, -1, true, &plan,
 				&note),
 			 CK_EO_SERVE);
