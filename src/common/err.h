@@ -35,7 +35,9 @@ enum ck_err_code {
 	CK_ERR_STOPPED,     /* the operation was abandoned because of shutdown */
 };
 
-#define CK_ERR_MSG_MAX 512
+/* Room for a start-up refusal that names a long table twice and says what
+ * to do, after the server's own message (which comes first). */
+#define CK_ERR_MSG_MAX 1024
 
 struct ck_err {
 	int code;

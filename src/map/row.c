@@ -414,10 +414,14 @@ static int encode_default(struct ck_row_encoder *enc,
 			  const struct ck_schema_column *col,
 			  struct ck_buf *out, size_t mark, struct ck_err *err)
 {
+	int rc = CK_OK;
+
 	out->len = mark;
-	if (enc->with_defaults)
+	if (col->server_default)
 		return ck_buf_put_u8(out, 1, err);
-	return ck_rowbinary_default(col->type, out, err);
+	if (enc->with_defaults)
+		rc = ck_buf_put_u8(out, 0, err);
+	return rc ? rc : ck_rowbinary_default(col->type, out, err);
 }
 
 int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
@@ -469,10 +473,7 @@ int ck_row_encode_json(struct ck_row_encoder *enc, const char *msg,
 				missing++;
 			else
 				nulls++;
-			if (enc->with_defaults)
-				rc = ck_buf_put_u8(out, 1, err);
-			else
-				rc = ck_rowbinary_default(col->type, out, err);
+			rc = encode_default(enc, col, out, out->len, err);
 		} else {
 			size_t mark = out->len;
 			if (enc->with_defaults)

@@ -230,6 +230,8 @@ int ck_schema_new(const struct ck_column_desc *cols, size_t ncols,
 		col = &schema->cols[schema->ncols++];
 		col->name = copy_string(&arena, cols[i].name, len);
 		col->name_len = len;
+		col->server_default = with_defaults && cols[i].default_kind &&
+				      cols[i].default_kind[0];
 		col->type_text = copy_string(&arena, cols[i].type,
 					     strlen(cols[i].type));
 		if (len > schema->max_name_len)

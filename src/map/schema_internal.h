@@ -22,6 +22,14 @@ struct ck_schema_column {
 	const char *type_text;   /* as the server wrote it */
 	struct ck_type *type;
 	enum ck_meta_field meta; /* CK_META_NONE: from the message */
+	/*
+	 * A DEFAULT (or EPHEMERAL) expression the server computes when the
+	 * row says "default" (RowBinaryWithDefaults). Any other column gets
+	 * chute's own type default: 26.9 fills a plain Enum column told
+	 * "default" with 0 even where 0 is no element, which no read of the
+	 * table then accepts.
+	 */
+	bool server_default;
 };
 
 /* Returned by ck_schema_lookup() for a name that is not an inserted column. */

@@ -170,6 +170,27 @@ static void test_full_row_with_defaults(void **state)
 	drop(&f);
 }
 
+/*
+ * Regression: with RowBinaryWithDefaults every missing field was sent as
+ * "default", and 26.9 stored 0 into a plain Enum8('lo' = -128, ...) column,
+ * a value no read of the table accepts ("Unexpected value 0 in enum").
+ */
+static void test_only_default_expressions_are_left_to_the_server(void **state)
+{
+	static const struct ck_column_desc c[] = {
+		{ "e", "Enum8('lo' = -128, 'hi' = 127)", "", "" },
+		{ "v", "UInt32", "DEFAULT", "42" },
+	};
+	struct fixture f = make(c, N(c), true);
+
+	(void)state;
+	ROW(&f, "{}", 0, 2, 0, 0x00, 0x80, 0x01);
+	ROW(&f, "{\"e\": null, \"v\": null}", 0, 0, 2, 0x00, 0x80, 0x01);
+	ROW(&f, "{\"e\": \"hi\", \"v\": 7}", 0, 0, 0, 0x00, 0x7f, 0x00, 7, 0, 0,
+	    0);
+	drop(&f);
+}
+
 static void test_unknown_missing_null(void **state)
 {
 	struct fixture plain = make(cols, N(cols), false);
@@ -179,7 +200,10 @@ static void test_unknown_missing_null(void **state)
 	/* Empty object: every column missing. */
 	ROW(&plain, "{}", 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0,
 	    0, 0, 0);
-	ROW(&wd, "{}", 0, 5, 0, 0x01, 0x01, 0x01, 0x01, 0x01);
+	/* Only a DEFAULT expression is the server's to fill: plain columns
+	 * get chute's type default behind a "value follows" flag. */
+	ROW(&wd, "{}", 0, 5, 0, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00,
+	    0x01, 0x00, 0x00, 0x00, 0, 0, 0, 0);
 
 	/* Unknown members, including a MATERIALIZED column's name. */
 	ROW(&plain, "{\"id\":1,\"x\":{\"id\":2},\"total\":3,\"Name\":\"a\"}", 3,
@@ -191,7 +215,8 @@ static void test_unknown_missing_null(void **state)
 	    0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01, 0x00, 0, 0, 0, 0);
 	ROW(&wd, "{\"id\":null,\"name\":null,\"price\":null,\"tags\":null,"
 		 "\"ts\":null}",
-	    0, 0, 4, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01);
+	    0, 0, 4, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01, 0x00,
+	    0x00, 0x00, 0, 0, 0, 0);
 
 	/* Nulls inside arrays are counted too. */
 	ROW(&plain, "{\"id\":1,\"name\":\"\",\"price\":2,\"tags\":[null,\"a\","
@@ -294,7 +319,8 @@ static void test_conversion_errors(void **state)
 	ERR(&g, "{\"d\": \"2023-02-29\"}", CK_ERR_CONVERT,
 	    "column 'd' (Date): \"2023-02-29\" is not a date (day 29 of "
 	    "2023-02)");
-	ROW(&g, "{\"d\": \"\\u0032\"}", 0, 2, 0, 0x01, 0x01, 0x00, 0x02, 0x00);
+	ROW(&g, "{\"d\": \"\\u0032\"}", 0, 2, 0, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x02, 0x00);
 	drop(&f);
 	drop(&g);
 }
@@ -625,6 +651,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_row),
 		cmocka_unit_test(test_full_row_with_defaults),
+		cmocka_unit_test(test_only_default_expressions_are_left_to_the_server),
 		cmocka_unit_test(test_unknown_missing_null),
 		cmocka_unit_test(test_duplicates_last_wins),
 		cmocka_unit_test(test_escaped_keys),
