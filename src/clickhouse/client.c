@@ -345,6 +345,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+const char *ck_ch_settings_name(const struct ck_config_kv *settings,
+				size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(settings[i].key, name) == 0)
+			return settings[i].value;
+	return NULL;
+}
+
 /* "&name=value..." for the insert URL, and "'name',..." for the check. */
 static int build_settings(struct ck_ch_client *client,
 			  const struct ck_ch_opts *opts, struct ck_err *err)
@@ -380,6 +389,10 @@ static int build_settings(struct ck_ch_client *client,
 		curl_free(k);
 		curl_free(v);
 	}
+	if (!rc && opts->wait_for_async_insert &&
+	    !ck_ch_settings_name(opts->settings, opts->nsettings,
+				 "wait_for_async_insert"))
+		rc = ck_buf_printf(&qs, err, "&wait_for_async_insert=1");
 	if (!rc)
 		rc = ck_buf_put_u8(&qs, '\0', err);
 	if (!rc)

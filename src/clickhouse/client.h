@@ -67,6 +67,14 @@ struct ck_ch_opts {
 	const char *tls_client_key;  /* NULL: the key is in tls_client_cert */
 	bool tls_no_verify;          /* skip peer and host name checks */
 	enum ck_compression compression;
+	/*
+	 * The server has async inserts (21.11+): every insert also sends
+	 * wait_for_async_insert=1, unless settings name it, so that a user
+	 * profile with async_insert=1 still answers an insert only once its
+	 * rows are written. An ack before that would let chute commit
+	 * offsets of rows a server crash then loses.
+	 */
+	bool wait_for_async_insert;
 };
 
 /* What a failed request means for the caller; see the top of this file. */
@@ -185,6 +193,10 @@ size_t ck_ch_last_sent_bytes(const struct ck_ch_client *client);
  * ck_ch_classify(500, 0, code) == CK_CH_CLASS_RETRIABLE. Exposed for tests.
  */
 bool ck_ch_code_is_retriable(int code);
+
+/* The value of setting name in settings[0..n), or NULL if none names it. */
+const char *ck_ch_settings_name(const struct ck_config_kv *settings,
+				size_t n, const char *name);
 
 /*
  * Checks, once at start-up, what the client is configured to send against

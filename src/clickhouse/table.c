@@ -102,6 +102,25 @@ int ck_ch_probe(struct ck_ch_client *client, struct ck_ch_server_info *info,
 			&out, NULL) == CK_OK &&
 	    ck_buf_put_u8(&out, '\0', NULL) == CK_OK && out.data[0])
 		info->dedup_window = strtoll((const char *)out.data, NULL, 10);
+	ck_buf_reset(&out);
+	if (ck_ch_query(client,
+			"SELECT name, value FROM system.settings WHERE name IN "
+			"('async_insert', 'wait_for_async_insert') "
+			"FORMAT TabSeparated",
+			&out, NULL) == CK_OK &&
+	    ck_buf_put_u8(&out, '\0', NULL) == CK_OK) {
+		/* One "name\tvalue" line per setting, in either order. */
+		for (const char *line = (const char *)out.data; *line;) {
+			const char *end = strchr(line, '\n');
+			size_t len = end ? (size_t)(end - line) : strlen(line);
+
+			if (len > 22 && !memcmp(line, "wait_for_async_insert\t", 22))
+				info->async_insert = true;
+			else if (len == 14 && !memcmp(line, "async_insert\t1", 14))
+				info->async_insert_on = true;
+			line += len + (end != NULL);
+		}
+	}
 	rc = ck_ch_check_server(client, info->version, err);
 out:
 	ck_buf_free(&out);

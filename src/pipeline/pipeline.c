@@ -2961,6 +2961,30 @@ static void wake_pipeline(void *arg)
 	rd_kafka_queue_yield(p->rkq);
 }
 
+/*
+ * The insert workers' clients wait for async inserts (client.h). A user
+ * who configured wait_for_async_insert: 0 with async inserts on is told
+ * what that costs; chute does not override a setting it was given.
+ */
+static void async_insert_plan(struct ck_pipeline *p)
+{
+	const struct ck_config *c = p->config;
+	const char *wait, *on;
+
+	p->ch_opts.wait_for_async_insert = p->server.async_insert;
+	wait = ck_ch_settings_name(c->clickhouse.settings,
+				   c->clickhouse.nsettings,
+				   "wait_for_async_insert");
+	on = ck_ch_settings_name(c->clickhouse.settings,
+				 c->clickhouse.nsettings, "async_insert");
+	if (wait && strcmp(wait, "0") == 0 &&
+	    (on ? strcmp(on, "0") != 0 : p->server.async_insert_on))
+		ck_log_warn("clickhouse.settings.wait_for_async_insert: 0 with "
+			    "async inserts on: the server answers an insert "
+			    "before its rows are written, chute commits their "
+			    "offsets, and a server crash then loses them");
+}
+
 int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 		    struct ck_err *err)
 {
@@ -2984,6 +3008,7 @@ int ck_pipeline_new(const struct ck_config *config, struct ck_pipeline **out,
 			      config->clickhouse.url);
 		goto out;
 	}
+	async_insert_plan(p);
 	p->routes = calloc(config->nroutes, sizeof(*p->routes));
 	p->ins_routes = calloc(config->nroutes, sizeof(*p->ins_routes));
 	if (!p->routes || !p->ins_routes) {
