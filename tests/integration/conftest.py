@@ -94,6 +94,7 @@ class DevEnv:
         self.ch_url = ch_url
         self.dev_dir = dev_dir
         self.owned = owned
+        self._version: tuple[int, ...] | None = None
 
     def _script(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         if self.dev_dir is None:
@@ -119,6 +120,20 @@ class DevEnv:
     def start_clickhouse(self):
         self._script("start-clickhouse")
         wait_until(lambda: ch_alive(self.ch_url), 60, "ClickHouse answers /ping after start-clickhouse")
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        """The server's version, e.g. (26, 9, 2, 1); asked once."""
+        if self._version is None:
+            text = ch_query(self.ch_url, "SELECT version()").strip()
+            self._version = tuple(int(x) for x in text.split("."))
+        return self._version
+
+    @property
+    def modern(self) -> bool:
+        """A server with the types and settings 18.16 lacks (DateTime64, Date32,
+        Map, Bool, insert_deduplication_token, is_deleted): 23.2 or later."""
+        return self.version >= (23, 2)
 
     def ensure_clickhouse(self):
         """Restarts ClickHouse if a test left it stopped."""
@@ -368,6 +383,23 @@ class Ctx:
         self.hangs: list[str] = []
 
     # ---- ClickHouse
+    @property
+    def modern(self) -> bool:
+        return self.env.modern
+
+    def needs_modern(self, why: str):
+        """Skips the test on an old server, saying what it lacks."""
+        if not self.env.modern:
+            v = ".".join(map(str, self.env.version))
+            pytest.skip(f"ClickHouse {v} lacks {why} (runs on 23.2+; CI's 26.9 job runs it)")
+
+    def needs_old(self, why: str):
+        """Skips the test on a modern server: it proves how chute copes with a
+        limit of old servers."""
+        if self.env.modern:
+            v = ".".join(map(str, self.env.version))
+            pytest.skip(f"proves chute on servers without {why}; ClickHouse {v} has it (CI's 18.16 job runs it)")
+
     def ch(self, sql: str, **kw) -> str:
         return ch_query(self.env.ch_url, sql, **kw)
 
@@ -385,8 +417,9 @@ class Ctx:
         text = self.ch(sql + " FORMAT JSONEachRow", params={"output_format_json_quote_64bit_integers": "0"})
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    def create_table(self, columns: str, order_by: str = "id"):
-        self.ch(f"CREATE TABLE default.{self.table} ({columns}) ENGINE = MergeTree ORDER BY {order_by}")
+    def create_table(self, columns: str, order_by: str = "id", settings: str = ""):
+        self.ch(f"CREATE TABLE default.{self.table} ({columns}) ENGINE = MergeTree ORDER BY {order_by}"
+                + (f" SETTINGS {settings}" if settings else ""))
         self._table_created = True
 
     def count(self) -> int:

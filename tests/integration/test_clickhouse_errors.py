@@ -198,3 +198,52 @@ def test_gzip_settings_and_query_id_reach_the_server(ctx):
                    f"'insert_deduplicate')] FROM system.query_log WHERE query_id LIKE "
                    f"'chute-default.{ctx.table}-%' AND type = 2").split()
     ctx.check(dedup == ["0"], f"inserts do not switch off dedup: insert_deduplicate {dedup}")
+
+
+def async_insert_settings(ctx) -> list[tuple[str, str]]:
+    ctx.ch("SYSTEM FLUSH LOGS")
+    got = ctx.ch(f"SELECT DISTINCT Settings['async_insert'], Settings['wait_for_async_insert'] "
+                 f"FROM system.query_log WHERE query_id LIKE 'chute-default.{ctx.table}-%' "
+                 f"AND type = 2 FORMAT TabSeparated").split("\n")
+    return [tuple(line.split("\t")) for line in got if line]
+
+
+def test_a_profile_with_async_inserts_still_acks_only_written_rows(ctx):
+    """User chute_async's profile (dev-env.sh) has async_insert=1 and
+    wait_for_async_insert=0: the server would answer before the rows are
+    written, and a crash after chute commits would lose them. chute sends
+    wait_for_async_insert=1 with every insert; the profile's async_insert
+    stays the user's choice."""
+    ctx.needs_modern("async inserts are 21.11+")
+    ctx.create_topic(1)
+    ctx.create_table(COLUMNS)
+    chute = ctx.start_chute(ctx.config({
+        "clickhouse": {"user": "chute_async", "settings": {"log_queries": 1}},
+        "batch": {"max_wait": "100ms"}}))
+    ctx.produce(rows(0, 300))
+    ctx.wait_count(300, timeout=60)
+    rc = ctx.sigterm(chute, 30)
+    ctx.check(rc == 0, f"chute exited {rc}")
+    got = async_insert_settings(ctx)
+    ctx.check(got == [("1", "1")], f"(async_insert, wait_for_async_insert) of the inserts: {got}")
+    ctx.check(ctx.uniq_ids() == 300 and ctx.count() == 300, f"count {ctx.count()}")
+
+
+def test_wait_for_async_insert_0_configured_is_sent_and_warned_about(ctx):
+    """A setting the user gives is not overridden, but its cost is said."""
+    ctx.needs_modern("async inserts are 21.11+")
+    ctx.create_topic(1)
+    ctx.create_table(COLUMNS)
+    chute = ctx.start_chute(ctx.config({
+        "clickhouse": {"settings": {"log_queries": 1, "async_insert": 1,
+                                    "wait_for_async_insert": 0}},
+        "batch": {"max_wait": "100ms"}}))
+    chute.wait_log(r"WARN .*clickhouse\.settings\.wait_for_async_insert: 0 with async "
+                   r"inserts on: .* a server crash then loses them", timeout=30)
+    ctx.produce(rows(0, 50))
+    ctx.wait_count(50, timeout=60)
+    ctx.sigterm(chute, 30)
+    # query_log's Settings lists only values that differ from the server's
+    # defaults, and 26.9's async_insert default is 1: only the wait shows.
+    got = [wait for _, wait in async_insert_settings(ctx)]
+    ctx.check(got == ["0"], f"wait_for_async_insert of the inserts: {got}")

@@ -53,7 +53,8 @@ def test_json_fields_added_mid_stream_become_columns(ctx):
     log, types = evolve_json(ctx, rows=300, max_rows=30)
     ctx.check(types == {"id": "UInt64", "a": "String", "b": "Nullable(Int64)",
                         "c": "Nullable(String)", "d": "Nullable(Float64)",
-                        "e": "Nullable(UInt8)", "f": "Nullable(String)"}, f"columns {types}")
+                        "e": "Nullable(Bool)" if ctx.modern else "Nullable(UInt8)",
+                        "f": "Nullable(String)"}, f"columns {types}")
     got = ctx.ch_rows(f"SELECT id, a, b, c, d, e, f FROM default.{ctx.table} ORDER BY id")
     want = []
     for r in rows:
@@ -99,7 +100,9 @@ def test_debezium_field_added_mid_stream_takes_the_schema_type(ctx):
     ctx.check(rc == 0, f"chute exited {rc}")
     ctx.check("bad message" not in chute.log(), "a change was refused:\n" + chute.tail())
     types = {r["name"]: r["type"] for r in ctx.ch_rows(f"DESCRIBE TABLE default.{ctx.table}")}
-    ctx.check(types.get("email") == "Nullable(String)" and types.get("born") == "Nullable(Date)",
+    # A Debezium Date holds days before 1970 too: Date32 where the server has it.
+    born = "Nullable(Date32)" if ctx.modern else "Nullable(Date)"
+    ctx.check(types.get("email") == "Nullable(String)" and types.get("born") == born,
               f"columns {types}")
     got = ctx.ch_rows(f"SELECT id, name, email, toString(born) AS born FROM default.{ctx.table} "
                       f"FINAL WHERE NOT _deleted ORDER BY id")
