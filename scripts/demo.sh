@@ -4,8 +4,10 @@
 #   scripts/demo.sh [EVENTS]      (default 20000 events)
 #
 # Installs the dependencies and builds chute (scripts/setup.sh), starts a
-# local ClickHouse server and Kafka broker (scripts/dev-env.sh, in
-# .work/demo), creates the demo table, produces sample JSON usage events,
+# local ClickHouse 26.9 server and Kafka broker (scripts/dev-env.sh, in
+# .work/demo), creates the demo table (examples/demo_events.sql: Enum,
+# LowCardinality, Decimal, Bool, Map, a named Tuple, IPv6, DateTime64),
+# produces sample JSON usage events,
 # runs chute until they have all arrived, stops it with SIGTERM and prints
 # what is in ClickHouse. The servers stay up for you to explore; stop them
 # with: CHUTE_DEV_DIR=.work/demo scripts/dev-env.sh down
@@ -33,7 +35,7 @@ python3 - "$EVENTS" <<'PY' | kcat -P -b "$KAFKA_BOOTSTRAP" -t demo_events -K '|'
 import json, random, sys, time
 random.seed(7)
 n = int(sys.argv[1])
-now = int(time.time())
+now_ms = int(time.time() * 1000)
 types = ["api_call", "page_view", "checkout", "login"]
 paths = ["/v1/orders", "/v1/users", "/pricing", "/docs/start", "/login"]
 for i in range(n):
@@ -47,9 +49,11 @@ for i in range(n):
         "quantity": random.randrange(1, 20),
         "is_trial": random.random() < 0.2,
         "tags": random.sample(["eu", "us", "mobile", "web", "beta"], 2),
+        "labels": {"plan": random.choice(["free", "pro", "team"]), "region": "eu-west-1"},
+        "device": {"os": random.choice(["ios", "android", "linux"]), "version": "17.%d" % random.randrange(5)},
+        "client_ip": random.choice(["203.0.113.%d" % random.randrange(256), "2001:db8::%x" % random.randrange(65536)]),
         "coupon": random.choice([None, None, "WELCOME10"]),
-        "event_time": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                    time.gmtime(now - random.randrange(86400))),
+        "event_time": now_ms - random.randrange(86400000),  # epoch milliseconds
         "client_version": "2.4.1",  # not a column: ignored and counted
     }
     print(customer + "|" + json.dumps(ev, separators=(",", ":")))
@@ -77,7 +81,7 @@ sed -n '1,200p' "$CHUTE_DEV_DIR/chute.log" | grep -E 'plan:|route:|totals|stoppe
 echo
 echo "rows in ClickHouse table demo_events: $(ch "SELECT count() FROM demo_events") (produced $EVENTS, chute exit status $status)"
 echo
-ch "SELECT event_id, customer, event_type, path, amount, quantity, is_trial, tags, coupon, event_time FROM demo_events ORDER BY event_id LIMIT 5 FORMAT PrettyCompactNoEscapes"
+ch "SELECT event_id, customer, event_type, amount, is_trial, tags, labels['plan'] AS plan, device.os AS os, client_ip, event_time FROM demo_events ORDER BY event_id LIMIT 5 FORMAT PrettyCompactNoEscapes"
 echo
 ch "SELECT event_type, count() AS events, round(sum(amount), 2) AS revenue FROM demo_events GROUP BY event_type ORDER BY events DESC FORMAT PrettyCompactNoEscapes"
 echo
