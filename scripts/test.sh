@@ -8,9 +8,10 @@
 #      golden RowBinary tests (tests/golden: exact bytes + chdb decode)
 #   2. ASan+UBSan build; the same ctest suite under the sanitizers; a short
 #      libFuzzer run of each harness (CHUTE_FUZZ_SECONDS, default 20)
-#   3. integration tests (pytest) against a real ClickHouse server and a real
-#      Kafka broker started by scripts/dev-env.sh in .work/test-env, stopped
-#      again at the end; tests/golden again there, now with the 18.16 server
+#   3. integration tests (pytest) against a real ClickHouse 26.9 server and a
+#      real Kafka broker started by scripts/dev-env.sh in .work/test-env; then
+#      the whole suite again against ClickHouse 18.16 (.work/test-env-18),
+#      with tests/golden and tests/ddl on that server; servers stopped after
 #   4. with CHUTE_CHAOS=1, the short chaos suite (scripts/chaos.sh --short,
 #      about 8 minutes on 2 cores); scripts/chaos.sh runs it on its own
 #
@@ -80,18 +81,35 @@ cmake -S . -B build-chaos -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHUTE_WER
 cmake --build build-chaos -j "$JOBS" --target chute
 export CHUTE_FAILPOINT_BIN="$REPO/build-chaos/chute"
 
-say "integration tests against real ClickHouse and Kafka"
-export CHUTE_DEV_DIR="$REPO/.work/test-env"
-cleanup() { scripts/dev-env.sh down >/dev/null 2>&1 || true; }
+# One integration run per server: ClickHouse 26.9 (the primary server), then
+# 18.16 (the oldest supported) with the whole suite again; tests that need a
+# modern feature are skipped there and say so. Each run starts its own
+# servers and stops them at the end.
+cleanup() {
+    scripts/dev-env.sh --dir "$REPO/.work/test-env" down >/dev/null 2>&1 || true
+    scripts/dev-env.sh --dir "$REPO/.work/test-env-18" down >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
-eval "$(scripts/dev-env.sh up)"
-export KAFKA_BOOTSTRAP CLICKHOUSE_URL
 export CHUTE_BIN="$REPO/build/chute"
-.work/venv/bin/python -m pytest tests/integration -q -rA --durations=10
-say "golden RowBinary bytes on the real ClickHouse server (18.16)"
+integration() { # SERVER DIR
+    local server="$1" dir="$2"
+    say "integration tests against ClickHouse $server and Kafka ($dir)"
+    export CHUTE_DEV_DIR="$dir"
+    eval "$(scripts/dev-env.sh --clickhouse "$server" up)"
+    export KAFKA_BOOTSTRAP CLICKHOUSE_URL
+    if ! .work/venv/bin/python -m pytest tests/integration -q -rfEs --durations=10; then
+        echo "integration tests failed against ClickHouse $server (summary above)" >&2
+        exit 1
+    fi
+}
+integration 26.9 "$REPO/.work/test-env"
+scripts/dev-env.sh down >/dev/null 2>&1 || true
+integration 18.16 "$REPO/.work/test-env-18"
+say "golden RowBinary bytes on the real ClickHouse 18.16 server"
 .work/venv/bin/python -m pytest tests/golden -q -p no:cacheprovider -k test_old_server
-say "generated DDL on chdb (ClickHouse 26.x) and on the real server (18.16)"
+say "generated DDL on chdb (ClickHouse 26.x) and on the real 18.16 server"
 .work/venv/bin/python -m pytest tests/ddl -q -p no:cacheprovider
+scripts/dev-env.sh down >/dev/null 2>&1 || true
 say "all tests passed"
 
 # The short chaos suite (tests/chaos, docs/chaos.md): kill -9, failpoints,

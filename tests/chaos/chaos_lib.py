@@ -312,7 +312,11 @@ class World:
         wait_until(ready, 60, f"topic {name} has leaders", interval=0.2)
 
     def create_table(self, columns: str = COLUMNS, order_by: str = "(_partition, _offset)"):
-        self.ch(f"CREATE TABLE default.{self.table} ({columns}) ENGINE = MergeTree ORDER BY {order_by}")
+        """CHAOS_TABLE_SETTINGS (chaos.sh --dedup-window N) gives every
+        table of the run its SETTINGS clause."""
+        settings = os.environ.get("CHAOS_TABLE_SETTINGS", "")
+        self.ch(f"CREATE TABLE default.{self.table} ({columns}) ENGINE = MergeTree ORDER BY {order_by}"
+                + (f" SETTINGS {settings}" if settings else ""))
 
     def setup(self, partitions: int = 4):
         self.create_topic(partitions)

@@ -13,6 +13,8 @@ Environment:
   CHUTE_BIN       chute for the cases without failpoints (default build/chute)
   CHAOS_FP_BIN    chute built with -DCHUTE_FAILPOINTS=ON (default build-chaos/chute)
   CHAOS_RESULTS   results directory (default tests/chaos/results)
+  CHAOS_TABLE_SETTINGS  SETTINGS of every test table (chaos.sh --dedup-window N);
+                  the results file is then <profile>-window<N>-<date>
 """
 from __future__ import annotations
 
@@ -347,6 +349,13 @@ def _machine() -> dict:
     return {"nproc": os.cpu_count(), "memory": mem, "cpu": cpu}
 
 
+def _server_version() -> str:
+    try:
+        return itc.ch_query(os.environ["CLICKHOUSE_URL"], "SELECT version()").strip()
+    except Exception as e:  # the results still get written
+        return f"? ({e})"
+
+
 def _commit() -> str:
     try:
         c = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"], capture_output=True,
@@ -392,7 +401,10 @@ def pytest_sessionfinish(session, exitstatus):
     out_dir.mkdir(parents=True, exist_ok=True)
     day = dt.date.today().isoformat()
     elapsed = time.time() - T_START
+    table = os.environ.get("CHAOS_TABLE_SETTINGS", "")
+    server = _server_version()
     meta = {"profile": PROFILE, "date": day, "seed": SEED, "chute_commit": _commit(),
+            "clickhouse": server, "table_settings": table,
             "elapsed_seconds": round(elapsed), "machine": _machine(),
             "kill_case": {"records": PROF.kill_records, "kills": PROF.kills},
             "pytest_exit": int(exitstatus)}
@@ -400,6 +412,8 @@ def pytest_sessionfinish(session, exitstatus):
           f"seed {SEED} · chute {meta['chute_commit']} · {elapsed / 60:.1f} min · "
           f"{meta['machine']['nproc']} cores, {meta['machine']['memory']} ({meta['machine']['cpu']}) · "
           f"pytest exit {int(exitstatus)}", "",
+          f"ClickHouse {server} · tables: MergeTree{' SETTINGS ' + table if table else ' (default settings)'}",
+          "",
           "lost = produced offsets in neither ClickHouse nor the DLQ (poison offsets count only when a DLQ "
           "is configured); duplicated = count() − uniqExact(_topic, _partition, _offset). Skipped cases "
           "are not listed.", "", _table(RESULTS), ""]
@@ -409,7 +423,8 @@ def pytest_sessionfinish(session, exitstatus):
     failed = [f for f in RESULTS if f.outcome != "passed"]
     if failed:
         md += ["## failures", ""] + [f"- {f.case} [{f.mode}]: {f.note}" for f in failed] + [""]
-    stem = out_dir / f"{PROFILE}-{day}"
+    window = table.rsplit("=", 1)[-1].strip() if "deduplication_window" in table else ""
+    stem = out_dir / (f"{PROFILE}-window{window}-{day}" if window else f"{PROFILE}-{day}")
     stem.with_suffix(".md").write_text("\n".join(md))
     stem.with_suffix(".json").write_text(json.dumps(
         {**meta, "cases": [f.__dict__ for f in RESULTS]}, indent=2) + "\n")
