@@ -73,3 +73,29 @@ def test_missing_table_exits_1_naming_the_table(ctx):
     ctx.check(secs < 10, f"took {secs:.1f}s")
     ctx.check(f"default.{ctx.table}" in out and "does not exist" in out,
               f"message does not name default.{ctx.table}:\n{out}")
+
+
+def test_a_password_user_streams_and_a_wrong_password_stops_start_up(ctx):
+    """dev-env.sh's chute_auth user has the password chute-secret on both
+    servers. The right password streams (the password comes from ${ENV}, as
+    a user would keep it); a wrong one stops start-up with the server's
+    authentication error, naming ClickHouse and the URL."""
+    ctx.create_topic(1)
+    ctx.create_table("id UInt64")
+    good = ctx.config({"clickhouse": {"user": "chute_auth", "password": "${IT_CH_PASSWORD}",
+                                      "settings": {"log_queries": 1}}}, name="good")
+    chute = ctx.start_chute(good, env={"IT_CH_PASSWORD": "chute-secret"})
+    ctx.produce([b'{"id": %d}' % i for i in range(100)])
+    ctx.wait_count(100, timeout=60)
+    ctx.check(ctx.sigterm(chute, 30) == 0, "chute did not stop cleanly")
+    ctx.ch("SYSTEM FLUSH LOGS")
+    users = ctx.ch(f"SELECT DISTINCT user FROM system.query_log WHERE query_id LIKE "
+                   f"'chute-default.{ctx.table}-%' AND type = 2").split()
+    ctx.check(users == ["chute_auth"], f"the inserts ran as {users}")
+
+    bad = ctx.config({"clickhouse": {"user": "chute_auth", "password": "wrong"}}, name="bad")
+    rc, out, _ = ctx.run_chute_once(bad, timeout=30)
+    ctx.check(rc in (1, 2), f"exit code {rc}, expected a start-up failure; output:\n{out}")
+    ctx.check("ClickHouse" in out and ctx.env.ch_url in out and
+              re.search(r"Authentication failed|password is incorrect|Code: (192|193|516)", out),
+              f"no authentication error naming ClickHouse and the URL:\n{out}")
