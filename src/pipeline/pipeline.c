@@ -108,7 +108,7 @@ struct route_stats {
 	uint64_t dead_lettered;
 	uint64_t empty_messages;
 	uint64_t insert_ms;
-	uint64_t insert_attempts;
+	uint64_t insert_retries; /* attempts after a batch's first */
 	struct ck_row_stats row;
 };
 
@@ -1364,7 +1364,10 @@ static void on_batch_done(struct ck_pipeline *p, struct ck_batch *batch)
 		route->stats.rows_inserted += batch->nrows - batch->nrejects;
 		route->stats.batches++;
 		route->stats.insert_ms += (uint64_t)batch->insert_ms;
-		route->stats.insert_attempts += (uint64_t)batch->attempts;
+		/* A batch of only bad messages or tombstones has 0 attempts. */
+		if (batch->attempts > 1)
+			route->stats.insert_retries +=
+				(uint64_t)batch->attempts - 1;
 		/*
 		 * Stages: Kafka timestamp -> first message in the batch
 		 * (fetch), -> closed (batch), -> a worker took it (queue),
@@ -2060,9 +2063,8 @@ static void log_stats(struct ck_pipeline *p, bool final)
 					    o->row.missing_fields,
 			    final ? s->row.null_defaults
 				  : s->row.null_defaults - o->row.null_defaults,
-			    final ? s->insert_attempts - s->batches
-				  : (s->insert_attempts - o->insert_attempts) -
-					    batches);
+			    final ? s->insert_retries
+				  : s->insert_retries - o->insert_retries);
 		if (route->bad_logged > BAD_LOG_LIMIT)
 			ck_log_warn("%s: %" PRIu64 " more bad messages were not "
 				    "logged individually",

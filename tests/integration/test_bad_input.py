@@ -142,3 +142,23 @@ def test_bug_non_json_text_is_not_described_as_a_boolean_null_or_number(ctx):
     wrong = [line for line in log.splitlines() if "bad message" in line and
              re.search(r"got (a boolean|null|a number);", line)]
     assert not wrong, "non-JSON text described as a JSON value:\n" + "\n".join(wrong)
+
+
+def test_batches_with_no_rows_count_no_insert_retries(ctx):
+    """Regression: the totals line derived retries as attempts - batches, and
+    a batch of only bad messages or tombstones is closed without an insert
+    (0 attempts), so it printed "18446744073709551612 insert retries"."""
+    ctx.create_topic(1)
+    ctx.create_table(COLUMNS)
+    chute = ctx.start_chute(ctx.config({"batch": {"max_rows": 5, "max_wait": "100ms"}}))
+    msgs = [f"garbage #{i} {{".encode() for i in range(20)] + [None] * 5
+    ctx.produce(msgs)
+    ctx.wait_committed({0: len(msgs)}, timeout=60)
+    ctx.produce([good(i) for i in range(7)])
+    ctx.wait_count(7, timeout=60)
+    rc = ctx.sigterm(chute, 30)
+    ctx.check(rc == 0, f"chute exited {rc}")
+    totals = parse_totals(chute.log())
+    ctx.check(totals is not None, "no totals line at shutdown")
+    got = {k: totals[k] for k in ("messages", "rows", "bad", "empty", "retries")}
+    ctx.check(got == {"messages": 32, "rows": 7, "bad": 20, "empty": 5, "retries": 0}, f"totals {got}")
