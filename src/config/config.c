@@ -1177,6 +1177,15 @@ static int walk_route(struct walk *w, yaml_node_t *map, const char *path,
 	if (!rc)
 		rc = get_string(w, map, path, "topic", true, "a topic name",
 				&route->topic);
+	/* librdkafka reads "^..." as a pattern; chute routes by exact name. */
+	if (!rc && route->topic[0] == '^') {
+		join_path(sub, sizeof(sub), path, "topic");
+		rc = walk_error(w, map_get(w, map, "topic"), sub,
+				"\"%s\" is a pattern: chute routes each topic to "
+				"its table by exact name, so list the topics "
+				"one by one",
+				route->topic);
+	}
 	if (!rc)
 		rc = get_string(w, map, path, "table", true,
 				"a table name in clickhouse.database",

@@ -187,6 +187,22 @@ int ck_consumer_new(const struct ck_config *config,
 	if (!rc)
 		rc = conf_set(conf, "queued.max.messages.kbytes", "16384",
 			      "kafka.properties", err);
+	/*
+	 * A sink that restarts or waits for a topic should be back in
+	 * seconds: librdkafka's defaults (45 s session, 5 min metadata
+	 * refresh) leave a killed member's partitions idle for 45 s and a
+	 * topic created after start-up unread for minutes. Heartbeats come
+	 * from librdkafka's own thread, so a busy chute does not miss them.
+	 */
+	if (!rc)
+		rc = conf_set(conf, "session.timeout.ms", "10000",
+			      "kafka.properties", err);
+	if (!rc)
+		rc = conf_set(conf, "heartbeat.interval.ms", "2000",
+			      "kafka.properties", err);
+	if (!rc)
+		rc = conf_set(conf, "topic.metadata.refresh.interval.ms",
+			      "10000", "kafka.properties", err);
 	for (size_t i = 0; !rc && i < config->kafka.nproperties; i++) {
 		char key[300];
 		snprintf(key, sizeof(key), "kafka.properties.%s",

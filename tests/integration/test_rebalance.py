@@ -162,3 +162,39 @@ def test_known_issue_scale_out_keeps_the_first_members_assignment_and_adds_no_du
     dup = ctx.count() - ctx.uniq_ids()
     assert not lost and dup == 0, (f"a clean scale-out lost an assignment {len(lost)} time(s) and left {dup} "
                                    f"duplicate rows")
+
+
+def test_a_topic_created_after_start_up_is_consumed_within_seconds(ctx):
+    """A CDC source creates a table's topic at its first change. With
+    librdkafka's default topic.metadata.refresh.interval.ms (5 min) chute
+    read such a topic only minutes later; chute's default is 10 s."""
+    ctx.create_table(EVENT_COLUMNS)
+    chute = ctx.start_chute(ctx.config({"batch": {"max_wait": "200ms"}}))
+    chute.wait_log(r"topic \S+ does not exist yet", 30, "the missing-topic warning")
+    chute.wait_log(r"chute started", 30, "start-up")
+    time.sleep(1)
+    ctx.create_topic(2)
+    t0 = time.monotonic()
+    ctx.produce(events(0, 200))
+    ctx.wait_count(200, timeout=40)
+    print(f"\nNEW-TOPIC rows arrived {time.monotonic() - t0:.1f} s after the topic was created")
+    ctx.check(ctx.sigterm(chute, 30) == 0, "chute did not stop cleanly")
+
+
+def test_a_killed_member_gets_its_partitions_back_within_seconds_on_restart(ctx):
+    """kill -9 leaves the old member in the group until its session times
+    out: librdkafka's default 45 s. chute's default session.timeout.ms is
+    10 s, so a restarted sink is back well within that."""
+    ctx.create_topic(2)
+    ctx.create_table(EVENT_COLUMNS)
+    cfg = ctx.config({"batch": {"max_wait": "200ms"}})
+    first = ctx.start_chute(cfg)
+    ctx.produce(events(0, 100))
+    ctx.wait_count(100, timeout=60)
+    first.kill9()
+    t0 = time.monotonic()
+    second = ctx.start_chute(cfg)
+    ctx.produce(events(100, 100), start_index=100)
+    ctx.wait_uniq(200, timeout=35)
+    print(f"\nRESTART rows flowed again {time.monotonic() - t0:.1f} s after kill -9")
+    ctx.check(ctx.sigterm(second, 30) == 0, "chute did not stop cleanly")

@@ -401,6 +401,10 @@ static void test_errors_batch_and_topics(void **state)
 	expect_error(KAFKA_CH_OK "topics: [{topic: t}]\n",
 		     "t.yaml: topics[0].table: required key is missing "
 		     "(expected a table name in clickhouse.database)");
+	expect_error(KAFKA_CH_OK "topics: [{topic: '^pg\\..*', table: t}]\n",
+		     "t.yaml:3:18: topics[0].topic: \"^pg\\..*\" is a pattern: "
+		     "chute routes each topic to its table by exact name, so "
+		     "list the topics one by one");
 	expect_error(KAFKA_CH_OK "topics: [{topic: t, table: t, format: avro}]\n",
 		     "t.yaml:3:39: topics[0].format: expected json or "
 		     "debezium, got \"avro\"");
