@@ -95,11 +95,13 @@ def test_partition_revoked_while_its_group_retries_is_left_to_the_new_owner(ctx,
     ctx.create_table(EVENT_COLUMNS)
     ctx.produce(events(0, n))
     proxy = proxy_factory(ctx.env.ch_url, "503", faults=10**9)
-    over = {"batch": {"max_rows": 1_000_000, "max_wait": "300ms"}, "shutdown_timeout": "3s"}
+    over = {"batch": {"max_rows": 1_000_000, "max_wait": "2s"}, "shutdown_timeout": "3s"}
     a = ctx.start_chute(ctx.config({**over, "clickhouse": {"url": proxy.url}}), name="A")
-    # A group of 2-4 partitions: on a freshly started broker a partition's
-    # first fetch can miss the first max_wait, and its batch waits for the
-    # next group (one group in flight per table).
+    # A group of 2-4 partitions: a partition whose first fetch misses the
+    # first max_wait waits for the next group (one group in flight per
+    # table), and a group that keeps failing has no next one. With 300 ms
+    # that happened (a group of partition 0 alone, seen on 26.9); 2 s gives
+    # every partition's first fetch time to arrive.
     a.wait_log(r"insert of \d+ rows into \S+ failed \(attempt \d+, [234] partitions", timeout=60)
     b = ctx.start_chute(ctx.config(over), name="B")
     dropped = a.wait_log(r"partition (\d+) was revoked; its rows \(offsets (\d+)\.\.(\d+)\)", timeout=90)
