@@ -61,10 +61,6 @@ struct ck_ch_engine {
 	char sorting_key[1024];
 	/* non_replicated_deduplication_window in its SETTINGS; -1: not set */
 	int64_t dedup_window;
-	/* The wait_for_async_insert setting exists (21.11 and later). */
-	bool async_insert;
-	/* The user's profile turns async inserts on (async_insert = 1). */
-	bool async_insert_on;
 };
 
 /*
